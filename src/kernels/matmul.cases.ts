@@ -1,0 +1,49 @@
+// Kernel cases for the tiled matmul: shapes that are not multiples of the 64x64 tile or the K step,
+// outliers, and every weight storage (f32, f16 packed in u32, native f16 where the device has it).
+// f16 cases are held against the reference on the f16-rounded weights, so only kernel error counts.
+// Errors are judged relative to sum_k |a||w| per output: the scale of f32 rounding in a dot product.
+import { byTermScale, checkOp, type KernelCase } from './check/cases';
+import { randn } from './check/data';
+import { matmul } from './matmul';
+import { matmulAbsRef, matmulRef } from './ref/matmul';
+import { packF16Pairs, roundToF16 } from '../util/f16';
+
+export type StorageCase = 'f32' | 'f16-packed' | 'f16';
+
+export function denseWeights(w: Float32Array, storage: StorageCase): { data: ArrayBufferView; ref: Float32Array } {
+  if (storage === 'f32') return { data: w, ref: w };
+  return { data: packF16Pairs(w), ref: roundToF16(w) };
+}
+
+/** f32 dot-product rounding bound (K terms), in units of sum|a||w|, with headroom. */
+export const dotTolerance = (K: number) => ({ atol: 4 * Math.max(K, 16) * 6e-8, rtol: 0 });
+
+const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 33, 257], [33, 3, 65], [65, 130, 17], [1, 257, 33], [70, 70, 70]];
+
+function mmCase(M: number, N: number, K: number, storage: StorageCase): KernelCase {
+  const name = `M=${M} N=${N} K=${K} ${storage}`;
+  return {
+    kernel: 'matmul',
+    name,
+    needs: storage === 'f16' ? { f16: true } : undefined,
+    run: (rt) => {
+      const a = randn(M * K, M * 1000 + K);
+      const w = denseWeights(randn(N * K, N * 1000 + K + 1, { scale: 0.5 }), storage);
+      return checkOp(rt, {
+        kernel: 'matmul',
+        name,
+        inputs: { a, w: w.data },
+        outputs: { out: M * N * 4 },
+        async prepare(rt) {
+          const k = await matmul(rt, { weights: storage === 'f32' ? 'f32' : 'f16', forcePacked: storage === 'f16-packed' });
+          return { variant: k.label, encode: (rec, b) => k.encode(rec, { a: b.a.buffer, w: b.w.buffer, out: b.out.buffer, M, N, K }) };
+        },
+        reference: () => matmulRef(a, w.ref, M, N, K),
+        normalize: byTermScale(matmulAbsRef(a, w.ref, M, N, K)),
+        tolerance: dotTolerance(K),
+      });
+    },
+  };
+}
+
+export const matmulCases: KernelCase[] = (['f32', 'f16-packed', 'f16'] as const).flatMap((s) => SHAPES.map(([M, N, K]) => mmCase(M, N, K, s)));

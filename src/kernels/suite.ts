@@ -1,0 +1,20 @@
+// Every kernel case, in one list: what the self-test runs in the worker, what e2e runs in Chromium,
+// and what the Node tests run on each substrate.
+import type { KernelCase } from './check/cases';
+import { elementwiseCases } from './elementwise.cases';
+import { matmulCases } from './matmul.cases';
+import { matvecCases } from './matvec.cases';
+import { rmsnormCases } from './rmsnorm.cases';
+import { softmaxCases } from './softmax.cases';
+
+export const KERNEL_SUITE: Record<string, KernelCase[]> = {
+  elementwise: elementwiseCases,
+  rmsnorm: rmsnormCases,
+  softmax: softmaxCases,
+  matmul: matmulCases,
+  matvec: matvecCases,
+};
+
+export function allKernelCases(): KernelCase[] {
+  return Object.values(KERNEL_SUITE).flat();
+}
