@@ -20,6 +20,26 @@ export enum GgmlType {
   BF16 = 30,
 }
 
+/** GGUF metadata value type ids, as stored before each value (and before an array's elements). */
+export enum GgufValueType {
+  UINT8 = 0,
+  INT8 = 1,
+  UINT16 = 2,
+  INT16 = 3,
+  UINT32 = 4,
+  INT32 = 5,
+  FLOAT32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  UINT64 = 10,
+  INT64 = 11,
+  FLOAT64 = 12,
+}
+
+/** A stored value's type: a scalar type id, or an array of an element type (arrays may nest). */
+export type GgufValueTypeSpec = GgufValueType | { array: GgufValueTypeSpec };
+
 /** A metadata value. Arrays of numbers are plain arrays (u64/i64 arrays become bigint[]). */
 export type GgufValue = string | number | bigint | boolean | GgufValue[];
 
@@ -37,6 +57,8 @@ export interface GgufTensorInfo {
 export interface GgufFile {
   version: 2 | 3;
   metadata: Map<string, GgufValue>;
+  /** The stored type of each metadata value (JS numbers cannot tell u32 from f32). Set by the parser. */
+  metadataTypes?: Map<string, GgufValueTypeSpec>;
   tensors: GgufTensorInfo[];
   alignment: number;
   /** Absolute byte offset where the tensor data section begins. */
