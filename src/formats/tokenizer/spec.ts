@@ -30,6 +30,9 @@ export interface TokenizerSpec {
   padId?: number;
   addBos: boolean;
   addEos: boolean;
+  /** SentencePiece (llama model): prepend a space to text that starts the input or follows a special
+   *  token (GGUF `tokenizer.ggml.add_space_prefix`; llama.cpp defaults it to true). Ignored for gpt2. */
+  addSpacePrefix?: boolean;
   /** `tokenizer.chat_template`, a Jinja template, when the model has one. */
   chatTemplate?: string;
 }
