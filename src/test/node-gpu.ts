@@ -38,15 +38,21 @@ const instances: GPU[] = [];
 
 const ADAPTER_TOGGLE: Record<Substrate['name'], string> = { swiftshader: 'SwiftShader', lavapipe: 'llvmpipe' };
 
+/** A Dawn GPU entry point (the navigator.gpu of Node) that picks one substrate's adapter. */
+export async function nodeGpu(name: Substrate['name']): Promise<GPU> {
+  const { create } = await loadDawn();
+  const gpu = create([`adapter=${ADAPTER_TOGGLE[name]}`]);
+  instances.push(gpu);
+  return gpu;
+}
+
 function substrate(name: Substrate['name'], disable: readonly WantedFeature[] = []): Substrate {
   let rt: Promise<GpuRuntime> | null = null;
   return {
     name,
     runtime() {
       rt ??= (async () => {
-        const { create } = await loadDawn();
-        const gpu = create([`adapter=${ADAPTER_TOGGLE[name]}`]);
-        instances.push(gpu);
+        const gpu = await nodeGpu(name);
         const ctx = await acquireDevice(gpu, {
           disableFeatures: disable,
           onUncapturedError: (m) => console.error(`[${name}] uncaptured WebGPU error: ${m}`),

@@ -1,0 +1,7 @@
+// The app's stores, wired to the real engine worker.
+import { createBrowserEngine } from '../engine/spawn';
+import { createSessionStore } from './session';
+
+export const useSession = createSessionStore(createBrowserEngine);
+export { useMetrics } from './metrics';
+export type { EngineStatus, UiError, LogLine, SelfTestState } from './session';
