@@ -82,7 +82,7 @@ export class BufferPool {
     }
     const capacity = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
     const recycled = this.reuse && this.reusable.has(category) ? this.take(usage, capacity) : undefined;
-    if (recycled) return this.handOut({ ...recycled, size, category, label });
+    if (recycled) return this.handOut(this.relabel(recycled, size, category, label));
     const buffer = await this.create(capacity, usage, category, label);
     return this.handOut({ buffer, size, capacity, category, usage, label });
   }
@@ -94,7 +94,7 @@ export class BufferPool {
   allocSync(size: number, usage: GPUBufferUsageFlags, category: BufferCategory, label: string): PooledBuffer {
     const capacity = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
     const recycled = this.reuse && this.reusable.has(category) ? this.take(usage, capacity) : undefined;
-    if (recycled) return this.handOut({ ...recycled, size, category, label });
+    if (recycled) return this.handOut(this.relabel(recycled, size, category, label));
     const buffer = this.device.createBuffer({ size: capacity, usage, label: `${category}:${label}` });
     return this.handOut({ buffer, size, capacity, category, usage, label });
   }
@@ -152,6 +152,12 @@ export class BufferPool {
     const [b] = list.splice(best, 1);
     this.cachedBytes -= b.capacity;
     return b;
+  }
+
+  /** A recycled buffer under its new owner: validation errors name buffers by their GPU label. */
+  private relabel(b: PooledBuffer, size: number, category: BufferCategory, label: string): PooledBuffer {
+    b.buffer.label = `${category}:${label}`;
+    return { ...b, size, category, label };
   }
 
   private handOut(b: PooledBuffer): PooledBuffer {

@@ -57,17 +57,24 @@ export class PipelineCache {
     if (!p) {
       p = this.compile(v, key);
       this.cache.set(key, p);
-      p.catch(() => this.cache.delete(key)); // a failed compile may be retried after a fix
+      p.catch(() => {
+        // A failed compile may be retried after a fix: forget the preprocessed source too.
+        this.cache.delete(key);
+        this.sources.delete(key);
+      });
     }
     return p;
   }
 
   private async compile(v: KernelVariant, key: string): Promise<GPUComputePipeline> {
     const code = this.source(v);
+    // Pop before awaiting: error scopes are a device-wide stack, so a scope left open across an
+    // await would catch (or lose) the errors of compiles running concurrently.
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: v.label });
+    const scope = this.device.popErrorScope();
     const info = await module.getCompilationInfo();
-    const scopeErr = await this.device.popErrorScope();
+    const scopeErr = await scope;
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length > 0 || scopeErr) {
       const lines = code.split('\n');

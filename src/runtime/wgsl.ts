@@ -51,7 +51,7 @@ function expand(
   out: string[],
 ): void {
   // Each stack entry: is this branch active, has any branch of the #if been taken, was the parent active.
-  const stack: { active: boolean; taken: boolean; parent: boolean; line: number }[] = [];
+  const stack: { active: boolean; taken: boolean; parent: boolean; line: number; sawElse?: boolean }[] = [];
   const active = () => (stack.length === 0 ? true : stack[stack.length - 1].active);
   const lines = source.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -78,6 +78,8 @@ function expand(
       case 'else': {
         const top = stack[stack.length - 1];
         if (!top) throw fail(file, lineNo, '#else without #if');
+        if (top.sawElse) throw fail(file, lineNo, `second #else for the #if on line ${top.line}`);
+        top.sawElse = true;
         top.active = top.parent && !top.taken;
         top.taken = true;
         break;

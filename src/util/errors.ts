@@ -56,6 +56,17 @@ export function asEngineError(e: unknown): EngineError {
     const hint = (e as { hint?: unknown }).hint;
     return new EngineError(name, e.message, { hint: typeof hint === 'string' ? hint : undefined, cause: e });
   }
+  // GPUError objects (from popErrorScope or uncapturederror) are not Error subclasses.
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    const ctor = (e as { constructor?: { name?: string } }).constructor?.name ?? '';
+    const message = (e as { message: string }).message;
+    if (ctor === 'GPUOutOfMemoryError') {
+      return new EngineError('OutOfMemory', `The GPU ran out of memory: ${message}`, {
+        hint: 'Close other GPU-heavy tabs, or pick a smaller model or shorter context.',
+      });
+    }
+    return new EngineError('Internal', ctor ? `${ctor}: ${message}` : message);
+  }
   return new EngineError('Internal', String(e));
 }
 

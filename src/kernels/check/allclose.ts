@@ -37,8 +37,11 @@ export function compareAllClose(gpu: ArrayLike<number>, ref: ArrayLike<number>, 
     const g = gpu[i];
     const r = ref[i];
     const err = Math.abs(g - r);
-    const bad = !(err <= tol.atol + tol.rtol * Math.abs(r)) && !(Number.isNaN(g) && Number.isNaN(r)) && !(g === r);
-    const e = Number.isNaN(err) ? Infinity : err;
+    const same = g === r || (Number.isNaN(g) && Number.isNaN(r));
+    // An infinite reference makes the bound infinite too: only the same infinity may match it.
+    const bad = !same && !(Number.isFinite(r) && err <= tol.atol + tol.rtol * Math.abs(r));
+    // Matching NaN/Inf add no error, so they cannot mask the real worst element.
+    const e = same ? 0 : Number.isNaN(err) ? Infinity : err;
     if (worstIndex < 0 || e > maxAbsErr) {
       maxAbsErr = e;
       worstIndex = i;
