@@ -1,0 +1,4 @@
+import { kernelSuite } from '../../test/kernel-suite';
+import { qmatmulCases } from './qmatmul.cases';
+
+await kernelSuite('qmatmul', qmatmulCases);

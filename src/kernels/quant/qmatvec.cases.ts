@@ -1,0 +1,108 @@
+// Kernel cases for qmatvec: every weight type x every variant (rows, coop, coop with subgroups) on
+// odd row counts, K at 1-16 blocks, outliers in x and W; F16 both native (shader-f16) and packed;
+// fused bias / residual; weights split into row parts. Held against the dequantized weights
+// (dequant.ts) with float64 accumulation, errors normalised per output by sum_k |x||w| (+|b|+|r|):
+// the scale of f32 rounding in a dot product, so one tolerance model serves every type.
+import { byTermScale, checkOp, type KernelCase } from '../check/cases';
+import { randn } from '../check/data';
+import { qlinearRef } from '../ref/qmatmul';
+import { QUANT_FORMATS, QUANT_TYPES, type QuantType } from './format';
+import { testWeight } from './qdata';
+import { qmatvec, type QmatvecVariant } from './qmatvec';
+
+/**
+ * f32 dot-product bound in units of sum|x||w|: K products and a sum of K terms each round once
+ * (2^-24 relative, 6e-8), with 4x headroom for order and for the fma the compiler may contract
+ * into `d * q - m` (which only moves a weight by an ulp of |d * q|).
+ */
+export const qdotTolerance = (K: number) => ({ atol: 4 * Math.max(K, 16) * 6e-8, rtol: 0 });
+
+/** (N, K) per block size: N = 1, 3, 33, 257; K from one block to several; odd K for dense rows. */
+export function qShapes(type: QuantType): [number, number][] {
+  const bs = QUANT_FORMATS[type].blockSize;
+  if (bs === 1) return [[1, 13], [3, 64], [33, 257], [257, 512]];
+  if (bs === 32) return [[1, 32], [3, 64], [33, 256], [257, 512]];
+  return [[1, 256], [3, 512], [33, 256], [257, 512]];
+}
+
+export interface MvCase {
+  type: QuantType;
+  N: number;
+  K: number;
+  variant: QmatvecVariant;
+  subgroups?: boolean;
+  /** F16 only: read as u32 pairs even with shader-f16. */
+  packed?: boolean;
+  bias?: boolean;
+  residual?: boolean;
+  /** Split the weight into row parts of this many rows. */
+  split?: number;
+}
+
+export function mvCase(c: MvCase): KernelCase {
+  const { type, N, K, variant } = c;
+  const native = type === 'f16' && !c.packed;
+  const name =
+    `${type}${type === 'f16' ? (native ? '-native' : '-packed') : ''} N=${N} K=${K} ${variant}${c.subgroups ? '-sg' : ''}` +
+    `${c.bias ? ' +bias' : ''}${c.residual ? ' +res' : ''}${c.split ? ` split/${c.split}` : ''}`;
+  return {
+    kernel: 'qmatvec',
+    name,
+    needs: { ...(native ? { f16: true } : {}), ...(c.subgroups ? { subgroups: true } : {}) },
+    run: (rt) => {
+      const seed = N * 131 + K * 7 + QUANT_TYPES.indexOf(type);
+      const w = testWeight(type, N, K, seed, c.split);
+      const x = randn(K, seed + 1, { outlierRate: 0.02 });
+      const bias = c.bias ? randn(N, seed + 2, { outlierRate: 0 }) : undefined;
+      const residual = c.residual ? randn(N, seed + 3, { scale: 3 }) : undefined;
+      const ref = qlinearRef(x, w.ref, 1, N, K, { bias, residual });
+      return checkOp(rt, {
+        kernel: 'qmatvec',
+        name,
+        inputs: { x, ...w.inputs, ...(bias ? { bias } : {}), ...(residual ? { r: residual } : {}) },
+        outputs: { y: N * 4 },
+        async prepare(rt) {
+          if (native && !rt.caps.f16) throw new Error('native f16 case on a device without shader-f16');
+          const k = await qmatvec(rt, { type, variant, subgroups: c.subgroups ?? false, forcePacked: c.packed, bias: c.bias, residual: c.residual });
+          return {
+            variant: k.label,
+            encode: (rec, b) =>
+              k.encode(rec, { x: b.x.buffer, parts: w.parts(b), y: b.y.buffer, N, K, bias: b.bias?.buffer, residual: b.r?.buffer }),
+          };
+        },
+        reference: () => ref.out,
+        normalize: byTermScale(ref.scale),
+        tolerance: qdotTolerance(K),
+      });
+    },
+  };
+}
+
+const VARIANTS: [QmatvecVariant, boolean][] = [['rows', false], ['coop', false], ['coop', true]];
+
+function typeCases(type: QuantType): MvCase[] {
+  const storages = type === 'f16' ? [false, true] : [false];
+  const [, , [n33, k33]] = qShapes(type);
+  return [
+    ...storages.flatMap((packed) =>
+      VARIANTS.flatMap(([variant, subgroups]) => qShapes(type).map(([N, K]) => ({ type, N, K, variant, subgroups, packed }))),
+    ),
+    { type, N: n33, K: k33, variant: 'rows', bias: true },
+    { type, N: n33, K: k33, variant: 'coop', subgroups: true, bias: true, residual: true },
+    { type, N: 257, K: k33, variant: 'rows', residual: true, split: 100 },
+    { type, N: 257, K: k33, variant: 'coop', bias: true, split: 64 },
+  ];
+}
+
+/** Every case: the Node tests run these on SwiftShader and lavapipe. */
+export const qmatvecCases: KernelCase[] = QUANT_TYPES.flatMap(typeCases).map(mvCase);
+
+/** Two per type for the in-app self-test (SwiftShader in the browser is slow): both variants on a
+ *  mid shape, one with the fused epilogue on a split weight. F16 packed, which every device runs. */
+export const qmatvecQuickCases: KernelCase[] = QUANT_TYPES.flatMap((type): MvCase[] => {
+  const [, , [N, K]] = qShapes(type);
+  return [
+    { type, N, K, variant: 'rows', packed: type === 'f16' },
+    { type, N, K, variant: 'coop', subgroups: true, packed: type === 'f16', bias: true, residual: true, split: 16 },
+  ];
+}).map(mvCase);
