@@ -6,6 +6,9 @@ import { matmulCases } from './matmul.cases';
 import { matvecCases } from './matvec.cases';
 import { rmsnormCases } from './rmsnorm.cases';
 import { softmaxCases } from './softmax.cases';
+import { ropeCases } from './rope.cases';
+import { attentionCases } from './attention.cases';
+import { sampleCases } from './sample.cases';
 import { embeddingQuickCases } from './quant/embedding.cases';
 import { qmatmulQuickCases } from './quant/qmatmul.cases';
 import { qmatvecQuickCases } from './quant/qmatvec.cases';
@@ -16,6 +19,9 @@ export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   softmax: softmaxCases,
   matmul: matmulCases,
   matvec: matvecCases,
+  rope: ropeCases,
+  attention: attentionCases,
+  sample: sampleCases,
   // Quant families register a subset (every type, both variants, fused epilogue, split weights);
   // the full sweeps run in src/kernels/quant/*.test.ts.
   qmatvec: qmatvecQuickCases,

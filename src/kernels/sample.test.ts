@@ -1,0 +1,4 @@
+import { kernelSuite } from '../test/kernel-suite';
+import { sampleCases } from './sample.cases';
+
+await kernelSuite('sample', sampleCases);
