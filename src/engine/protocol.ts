@@ -75,12 +75,130 @@ export interface InitOptions {
   noBufferReuse?: boolean;
 }
 
+// ---- LLM ----
+
+/** Where a model comes from. A File keeps working across the worker boundary (structured clone). */
+export type ModelSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'file'; file: File }
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
+
+export interface LoadModelOptions {
+  /** Positions the KV cache holds (default min(trained context, 2048)). */
+  contextLength?: number;
+  /** Tokens per prefill step (default 64). */
+  prefillChunk?: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  arch: string;
+  source: string;
+  fileBytes: number;
+  /** Tensor type -> number of tensors, e.g. { Q4_K: 154, Q6_K: 16, F32: 49 }. */
+  tensorTypes: Record<string, number>;
+  params: number;
+  vocab: number;
+  dim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  trainedContext: number;
+  /** Positions the KV cache was allocated for. */
+  contextLength: number;
+  weightBytes: number;
+  kvCacheBytes: number;
+  activationBytes: number;
+  tokenizer: string;
+  hasChatTemplate: boolean;
+  bosId?: number;
+  eosIds: number[];
+  loadMs: number;
+}
+
+export interface SamplingSettings {
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  /** 0 = off. */
+  minP: number;
+  /** 1 = off. */
+  repetitionPenalty: number;
+  /** How many recent tokens the penalty looks at. */
+  repeatLastN: number;
+  seed: number;
+  maxTokens: number;
+  /** Extra stop strings (the model's end-of-generation tokens always stop). */
+  stop?: string[];
+}
+
+export const DEFAULT_SAMPLING: SamplingSettings = {
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  repetitionPenalty: 1.1,
+  repeatLastN: 64,
+  seed: 42,
+  maxTokens: 256,
+};
+
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface GenerateRequest {
+  /** 'chat' renders `messages` with the model's chat template; 'raw' continues `prompt` as is. */
+  mode: 'chat' | 'raw';
+  prompt?: string;
+  messages?: ChatTurn[];
+  sampling: SamplingSettings;
+  /** Time every kernel of every step with timestamp queries (slower; feeds the per-kernel gauge). */
+  profile?: boolean;
+  /** Also return the top-K logits of every step (reads the logits back: slow, for debugging). */
+  dumpLogits?: number;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length' | 'context' | 'cancelled';
+
+export interface GenerationStats {
+  promptTokens: number;
+  /** Prompt tokens whose KV entries were reused from the previous turn. */
+  reusedTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerS: number;
+  decodeTokensPerS: number;
+  /** Wall time of each decode step (ms), for the latency sparkline. */
+  stepMs: number[];
+  /** GPU ms per kernel label, summed over decode steps (profile only). */
+  kernelMs?: Record<string, number>;
+  kernelTiming?: 'timestamp' | 'cpu';
+}
+
+export interface GenerationResult {
+  text: string;
+  promptTokenIds: number[];
+  tokenIds: number[];
+  finish: FinishReason;
+  stats: GenerationStats;
+  /** dumpLogits: per generated token, the top-K (id, logit) before sampling. */
+  logits?: [number, number][][];
+}
+
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; time: number }
   | { type: 'progress'; callId: number; stage: string; done: number; total: number; unit: 'bytes' | 'items' }
   | { type: 'selftest'; callId: number; index: number; total: number; result: SelfTestCase }
   | { type: 'metrics'; memory: MemorySnapshot }
-  | { type: 'device-lost'; error: WireError };
+  | { type: 'device-lost'; error: WireError }
+  | { type: 'token'; callId: number; index: number; id: number; text: string }
+  | { type: 'generation'; callId: number; stats: GenerationStats };
 
 export type EventSink = (event: EngineEvent) => void;
 
@@ -97,6 +215,13 @@ export interface EngineApi {
   memory(): Promise<MemorySnapshot | null>;
   /** Abort the call with this id (it rejects with Cancelled at its next checkpoint). */
   cancel(callId: number): void;
+  /** Load a GGUF (streamed into GPU buffers); replaces the current model. 'progress' events carry bytes. */
+  loadModel(callId: number, source: ModelSource, opts?: LoadModelOptions): Promise<ModelInfo>;
+  /** Generate, streaming 'token' events; the KV cache is reused across calls that share a prefix. */
+  generate(callId: number, req: GenerateRequest): Promise<GenerationResult>;
+  /** Forget the conversation's KV cache (the next generate prefills from scratch). */
+  resetContext(): Promise<void>;
+  unloadModel(): Promise<void>;
   /** Release the device and every buffer. */
   dispose(): Promise<void>;
 }

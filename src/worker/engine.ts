@@ -6,11 +6,17 @@ import type {
   EngineApi,
   EngineEvent,
   EventSink,
+  GenerateRequest,
+  GenerationResult,
   InitOptions,
+  LoadModelOptions,
   MemorySnapshot,
+  ModelInfo,
+  ModelSource,
   SelfTestOptions,
   SelfTestSummary,
 } from '../engine/protocol';
+import { LlmHost } from './llm';
 import { acquireDevice, WANTED_FEATURES, type WantedFeature } from '../runtime/device';
 import { GpuRuntime } from '../runtime/runtime';
 import { applicable } from '../kernels/check/cases';
@@ -27,6 +33,7 @@ export class Engine implements EngineApi {
   private rt: GpuRuntime | null = null;
   private info: DeviceInfo | null = null;
   private lost: EngineError | null = null;
+  private llm: LlmHost | null = null;
   private readonly aborts = new Map<number, AbortController>();
 
   constructor(private readonly host: EngineHost) {}
@@ -71,6 +78,7 @@ export class Engine implements EngineApi {
       if (this.rt && !this.lost) return this.info as DeviceInfo;
       this.rt?.destroy();
       this.rt = null;
+      this.llm = null;
       this.lost = null;
       const disable = (opts.disableFeatures ?? []).filter((f): f is WantedFeature =>
         (WANTED_FEATURES as readonly string[]).includes(f),
@@ -86,7 +94,8 @@ export class Engine implements EngineApi {
         },
         onUncapturedError: (m) => this.log('error', `Uncaught WebGPU error: ${m}`),
       });
-      this.rt = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse });
+      this.rt = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
+      this.llm = new LlmHost(this.rt);
       this.info = ctx.report;
       const a = ctx.report.adapter;
       this.log('info', `GPU ready: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ')}`);
@@ -161,8 +170,47 @@ export class Engine implements EngineApi {
     });
   }
 
+  private llmHost(): LlmHost {
+    this.runtime();
+    return this.llm as LlmHost;
+  }
+
+  loadModel(callId: number, source: ModelSource, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+    return this.track(callId, async (signal) => {
+      const llm = this.llmHost();
+      const info = await llm.load(source, opts, {
+        progress: (stage, done, total, unit) => this.emit({ type: 'progress', callId, stage, done, total, unit }),
+        log: (level, message) => this.log(level, message),
+      }, signal);
+      this.emitMemory();
+      return info;
+    });
+  }
+
+  generate(callId: number, req: GenerateRequest): Promise<GenerationResult> {
+    return this.track(callId, async (signal) => {
+      const llm = this.llmHost();
+      const r = await llm.generate(req, signal, (t) => this.emit({ type: 'token', callId, ...t }));
+      if (this.lost) throw this.lost;
+      this.emit({ type: 'generation', callId, stats: r.stats });
+      this.emitMemory();
+      return r;
+    });
+  }
+
+  async resetContext(): Promise<void> {
+    this.llm?.reset();
+  }
+
+  async unloadModel(): Promise<void> {
+    this.llm?.unload();
+    this.emitMemory();
+  }
+
   async dispose(): Promise<void> {
     for (const ac of this.aborts.values()) ac.abort();
+    this.llm?.unload();
+    this.llm = null;
     this.rt?.destroy();
     this.rt = null;
     this.info = null;

@@ -20,14 +20,14 @@ async function engineWithModel(events: EngineEvent[] = []) {
   const e = new Engine({ gpu: () => gpu });
   e.connect((ev) => events.push(ev));
   await e.init(1);
-  const info = await e.loadModel(2, { kind: 'bytes', name: 'synthetic.gguf', bytes: gguf.slice().buffer }, { prefillChunk: 4 });
+  const info = await e.loadModel(2, { kind: 'bytes', name: 'synthetic.gguf', bytes: gguf.slice().buffer as ArrayBuffer }, { prefillChunk: 4 });
   return { e, info };
 }
 
 async function refGreedy(prompt: number[], n: number): Promise<number[]> {
   const file = await parseGguf(bufferSource(gguf));
   const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf));
-  let logits = new Float64Array();
+  let logits: Float64Array = new Float64Array();
   for (const t of prompt) logits = ref.step(t);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {

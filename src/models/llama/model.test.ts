@@ -1,0 +1,48 @@
+// The GPU llama forward pass against the plain-TS reference on random-weight models: prefill in
+// several chunks, then token-by-token decode, for llama and qwen2 shapes and quantized weights.
+import { describe, expect, it } from 'vitest';
+import { GgmlType } from '../../formats/gguf/types';
+import { compareAllClose, describeClose } from '../../kernels/check/allclose';
+import { nodeSubstrates } from '../../test/node-gpu';
+import { RefLlama } from './ref';
+import { syntheticLlama, type SyntheticOptions } from './synthetic';
+import { loadInMemory, refWeights } from './testing';
+
+const CASES: { name: string; opts: SyntheticOptions; tol: number }[] = [
+  { name: 'llama f32 GQA', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4 },
+  {
+    name: 'qwen2 f32 (bias, NeoX, tied)',
+    opts: { arch: 'qwen2', dim: 64, layers: 2, heads: 4, kvHeads: 1, ffn: 96, vocab: 300, context: 64, bias: true, tied: true, seed: 2 },
+    tol: 2e-4,
+  },
+  { name: 'llama q8_0 + llama3 freqs', opts: { dim: 64, layers: 2, heads: 2, kvHeads: 2, ffn: 128, vocab: 320, context: 64, type: GgmlType.Q8_0, ropeFreqs: true, seed: 3 }, tol: 2e-4 },
+  { name: 'llama q4_k', opts: { dim: 256, layers: 1, heads: 4, kvHeads: 2, ffn: 256, vocab: 300, context: 32, type: GgmlType.Q4_K, embdType: GgmlType.Q6_K, seed: 4 }, tol: 3e-4 },
+];
+
+const TOKENS = [256, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100];
+
+for (const sub of nodeSubstrates()) {
+  describe(`llama forward on ${sub.name}`, () => {
+    for (const c of CASES) {
+      it(`${c.name}: chunked prefill then decode match the CPU reference`, async () => {
+        const rt = await sub.runtime();
+        const { gguf } = syntheticLlama(c.opts);
+        const { file, cfg, model } = await loadInMemory(rt, gguf, { prefillChunk: 4, contextLength: 32 });
+        const ref = new RefLlama(cfg, refWeights(file, gguf));
+        const prefillLen = 9; // three chunks: 4 + 4 + 1
+        let refLogits: Float64Array = new Float64Array();
+        for (const t of TOKENS.slice(0, prefillLen)) refLogits = ref.step(t);
+        const check = (gpu: Float32Array, want: Float64Array, where: string) => {
+          const scale = Math.max(...Array.from(want, Math.abs));
+          const r = compareAllClose(gpu, Float32Array.from(want), { atol: c.tol * scale, rtol: c.tol });
+          expect(r.pass, `${where}: ${describeClose(r)}`).toBe(true);
+        };
+        check(await model.logits(TOKENS.slice(0, prefillLen), 0), refLogits, 'prefill');
+        for (let p = prefillLen; p < TOKENS.length; p++) {
+          check(await model.logits([TOKENS[p]], p), ref.step(TOKENS[p]), `decode at ${p}`);
+        }
+        model.release();
+      });
+    }
+  });
+}

@@ -1,0 +1,161 @@
+// The worker's LLM: load a GGUF from a URL, a File or bytes (streamed into GPU buffers), keep one
+// model and its conversation KV cache, and generate with streamed tokens.
+import type { GenerateRequest, GenerationResult, LoadModelOptions, ModelInfo, ModelSource } from '../engine/protocol';
+import { renderChat, fallbackChatTemplate } from '../formats/chat-template';
+import { loadError } from '../formats/errors';
+import { GGML_TYPE_INFO } from '../formats/gguf/ggml-types';
+import { parseGguf } from '../formats/gguf/parse';
+import type { GgufFile } from '../formats/gguf/types';
+import { blobSource, bufferSource, httpSource, type ByteSource } from '../formats/source';
+import { createTokenizer, specFromGgufMetadata, type Tokenizer } from '../formats/tokenizer';
+import { readLlamaConfig } from '../models/llama/config';
+import { LlamaModel } from '../models/llama/model';
+import { LlamaSession } from '../models/llama/session';
+import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes } from '../models/llama/weights';
+import type { GpuRuntime } from '../runtime/runtime';
+import { EngineError, throwIfAborted } from '../util/errors';
+
+export interface LlmHooks {
+  progress(stage: string, done: number, total: number, unit: 'bytes' | 'items'): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+function sourceOf(s: ModelSource): ByteSource {
+  switch (s.kind) {
+    case 'url':
+      return httpSource(s.url);
+    case 'file':
+      return blobSource(s.file, s.file.name);
+    case 'bytes':
+      return bufferSource(new Uint8Array(s.bytes), s.name);
+  }
+}
+
+function tensorTypes(file: GgufFile): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of file.tensors) {
+    const n = GGML_TYPE_INFO[t.type]?.name ?? String(t.type);
+    out[n] = (out[n] ?? 0) + 1;
+  }
+  return out;
+}
+
+export class LlmHost {
+  private session: LlamaSession | null = null;
+  private info: ModelInfo | null = null;
+
+  constructor(private readonly rt: GpuRuntime) {}
+
+  get loaded(): ModelInfo | null {
+    return this.info;
+  }
+
+  async load(source: ModelSource, opts: LoadModelOptions, hooks: LlmHooks, signal: AbortSignal): Promise<ModelInfo> {
+    const t0 = performance.now();
+    const src = sourceOf(source);
+    hooks.progress('reading header', 0, 1, 'items');
+    const file = await parseGguf(src, { signal });
+    const cfg = readLlamaConfig(file);
+    const tokenizer = createTokenizer(specFromGgufMetadata(file.metadata));
+    if (tokenizer.spec.tokens.length < cfg.vocab) {
+      throw loadError('ModelLoad', `The tokenizer has ${tokenizer.spec.tokens.length} tokens but the model's vocabulary is ${cfg.vocab}.`);
+    }
+    throwIfAborted(signal, 'Loading the model');
+    // The new model replaces the old one only once it has loaded: until then the old one stays usable.
+    const weights = await loadLlamaWeights(this.rt, file, src, cfg, {
+      signal,
+      onProgress: (p) => hooks.progress('loading weights', p.done, p.total, 'bytes'),
+    });
+    let model: LlamaModel;
+    let session: LlamaSession;
+    try {
+      model = await LlamaModel.create(this.rt, cfg, weights, {
+        contextLength: opts.contextLength,
+        prefillChunk: opts.prefillChunk,
+        onCompile: (d, t) => hooks.progress('compiling shaders', d, t, 'items'),
+      });
+      session = await LlamaSession.create(this.rt, model, tokenizer);
+    } catch (e) {
+      releaseLlamaWeights(this.rt, weights);
+      throw e;
+    }
+    this.unload();
+    this.session = session;
+    const params = file.tensors.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0);
+    this.info = {
+      name: cfg.name,
+      arch: cfg.arch,
+      source: src.name,
+      fileBytes: file.byteLength,
+      tensorTypes: tensorTypes(file),
+      params,
+      vocab: cfg.vocab,
+      dim: cfg.dim,
+      layers: cfg.layers,
+      heads: cfg.heads,
+      kvHeads: cfg.kvHeads,
+      headDim: cfg.headDim,
+      trainedContext: cfg.contextLength,
+      contextLength: model.nCtx,
+      weightBytes: weights.bytes,
+      kvCacheBytes: model.kv.bytes,
+      activationBytes: model.activationBytes,
+      tokenizer: `${tokenizer.spec.model}${tokenizer.spec.pre ? ` (${tokenizer.spec.pre})` : ''}`,
+      hasChatTemplate: Boolean(tokenizer.spec.chatTemplate),
+      bosId: tokenizer.bosId,
+      eosIds: [...tokenizer.eogIds],
+      loadMs: performance.now() - t0,
+    };
+    hooks.log('info', `Loaded ${cfg.name}: ${cfg.layers} layers, dim ${cfg.dim}, ${weightFileBytes(file, cfg)} weight bytes in ${(this.info.loadMs / 1000).toFixed(1)} s.`);
+    return this.info;
+  }
+
+  private tokenizer(): Tokenizer {
+    return this.requireSession().tokenizer;
+  }
+
+  private requireSession(): LlamaSession {
+    if (!this.session) throw new EngineError('ModelLoad', 'No model is loaded.', { hint: 'Load a model first (the embedded one works offline).' });
+    return this.session;
+  }
+
+  /** Token ids of a request: the chat template rendered (or the raw prompt), BOS as the model wants. */
+  promptIds(req: GenerateRequest): number[] {
+    const tok = this.tokenizer();
+    if (req.mode === 'raw') return tok.encode(req.prompt ?? '', { parseSpecial: false });
+    const messages = req.messages ?? [];
+    if (messages.length === 0) throw new EngineError('Unsupported', 'A chat request needs at least one message.');
+    const template = tok.spec.chatTemplate ?? fallbackChatTemplate;
+    const text = renderChat(template, messages, {
+      addGenerationPrompt: true,
+      bosToken: tok.bosId !== undefined ? tok.tokenText(tok.bosId) : '',
+      eosToken: tok.eosId !== undefined ? tok.tokenText(tok.eosId) : '',
+    });
+    return tok.encode(text);
+  }
+
+  async generate(
+    req: GenerateRequest,
+    signal: AbortSignal,
+    onToken: (t: { index: number; id: number; text: string }) => void,
+  ): Promise<GenerationResult> {
+    const session = this.requireSession();
+    const prompt = this.promptIds(req);
+    const r = await session.generate(prompt, req.sampling, { signal, onToken, profile: req.profile, dumpLogits: req.dumpLogits });
+    return { text: r.text, promptTokenIds: prompt, tokenIds: r.tokenIds, finish: r.finish, stats: r.stats, logits: r.logits };
+  }
+
+  reset(): void {
+    this.session?.reset();
+  }
+
+  unload(): void {
+    if (!this.session) return;
+    const m = this.session.model;
+    this.session.release();
+    m.release();
+    releaseLlamaWeights(this.rt, m.weights);
+    this.session = null;
+    this.info = null;
+  }
+}
