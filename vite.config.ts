@@ -13,5 +13,10 @@ export default defineConfig({
   server: { headers: isolation, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolation, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // cli.html: the page the headless runner (npm run cli) drives; not linked from the app.
+    rollupOptions: { input: { main: 'index.html', cli: 'cli.html' } },
+  },
 });
