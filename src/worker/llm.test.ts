@@ -3,12 +3,8 @@
 // events, KV reuse across turns, stop conditions and errors.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SAMPLING, type EngineEvent, type SamplingSettings } from '../engine/protocol';
-import { parseGguf } from '../formats/gguf/parse';
-import { bufferSource } from '../formats/source';
-import { readLlamaConfig } from '../models/llama/config';
-import { RefLlama } from '../models/llama/ref';
 import { syntheticLlama } from '../models/llama/synthetic';
-import { refWeights } from '../models/llama/testing';
+import { refGreedy } from '../models/llama/testing';
 import { nodeGpu } from '../test/node-gpu';
 import { Engine } from './engine';
 
@@ -24,21 +20,7 @@ async function engineWithModel(events: EngineEvent[] = []) {
   return { e, info };
 }
 
-async function refGreedy(prompt: number[], n: number): Promise<number[]> {
-  const file = await parseGguf(bufferSource(gguf));
-  const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf));
-  let logits: Float64Array = new Float64Array();
-  for (const t of prompt) logits = ref.step(t);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-    if (best === 256) break; // <|endoftext|> ends generation
-    out.push(best);
-    logits = ref.step(best);
-  }
-  return out;
-}
+const refGreedyTokens = (prompt: number[], n: number) => refGreedy(gguf, prompt, n, new Set([256]));
 
 describe('LLM through the engine', () => {
   it('loads with progress, reports the model, and generates the reference greedy tokens with streamed events', async () => {
@@ -53,7 +35,7 @@ describe('LLM through the engine', () => {
 
     const r = await e.generate(3, { mode: 'raw', prompt: 'Hello, world', sampling: greedy });
     expect(r.promptTokenIds).toEqual([72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100]);
-    expect(r.tokenIds).toEqual(await refGreedy(r.promptTokenIds, 12));
+    expect(r.tokenIds).toEqual(await refGreedyTokens(r.promptTokenIds, 12));
     const toks = events.filter((x) => x.type === 'token');
     expect(toks.map((t) => (t.type === 'token' ? t.id : -1))).toEqual(r.tokenIds);
     expect(r.stats.timeToFirstTokenMs).toBeGreaterThan(0);

@@ -31,3 +31,22 @@ export async function loadInMemory(
   const model = await LlamaModel.create(rt, cfg, weights, opts);
   return { file, cfg, model };
 }
+
+/** Greedy continuation by the CPU reference, stopping at an end-of-generation id. */
+export async function refGreedy(gguf: Uint8Array, prompt: number[], n: number, eog: ReadonlySet<number>): Promise<number[]> {
+  const { parseGguf: parse } = await import('../../formats/gguf/parse');
+  const { RefLlama } = await import('./ref');
+  const file = await parse(bufferSource(gguf));
+  const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf));
+  let logits: Float64Array = new Float64Array();
+  for (const t of prompt) logits = ref.step(t);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+    if (eog.has(best)) break;
+    out.push(best);
+    if (i + 1 < n) logits = ref.step(best);
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+// The headless runner end to end: build, serve a local GGUF with Range, run the worker in
+// Chromium on real WebGPU, print JSON. Greedy tokens must equal the CPU reference's.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { syntheticLlama } from '../src/models/llama/synthetic';
+import { refGreedy } from '../src/models/llama/testing';
+
+const run = promisify(execFile);
+
+describe('npm run cli -- generate', () => {
+  it('generates the reference greedy tokens from a local file in headless Chromium', async () => {
+    const { gguf } = syntheticLlama({ dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 48, seed: 7 });
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const path = join(dir, 'synthetic model.gguf');
+    writeFileSync(path, gguf);
+    const { stdout } = await run('node', ['scripts/cli.mjs', 'generate', '--model', path, '--prompt', 'Hello, world', '--max-tokens', '12', '--json'], {
+      timeout: 240_000,
+    });
+    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+    expect(out.adapter.isSoftware).toBe(true);
+    expect(out.prompt_ids).toEqual([72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100]);
+    expect(out.token_ids).toEqual(await refGreedy(gguf, out.prompt_ids, 12, new Set([256])));
+    expect(out.stats.timeToFirstTokenMs).toBeGreaterThan(0);
+  });
+
+  it('fails with a named error and exit code 1 on a file that is not a GGUF', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const path = join(dir, 'notes.gguf');
+    writeFileSync(path, 'definitely not a model');
+    const err = await run('node', ['scripts/cli.mjs', 'generate', '--model', path, '--prompt', 'x', '--no-build'], { timeout: 240_000 }).catch((e: unknown) => e);
+    expect((err as { code?: number }).code).toBe(1);
+    expect((err as { stderr?: string }).stderr).toMatch(/ModelLoad: .*notes\.gguf/);
+  });
+
+  it('explains bad arguments', async () => {
+    const err = await run('node', ['scripts/cli.mjs', 'generate', '--prompt', 'x'], { timeout: 60_000 }).catch((e: unknown) => e);
+    expect((err as { code?: number }).code).toBe(2);
+    expect((err as { stderr?: string }).stderr).toMatch(/--model is required/);
+  });
+});
