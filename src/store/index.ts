@@ -2,6 +2,7 @@
 import { createBrowserEngine } from '../engine/spawn';
 import { createSessionStore } from './session';
 
-export const useSession = createSessionStore(createBrowserEngine);
+export const useSession = createSessionStore(createBrowserEngine, { autoLoad: true });
 export { useMetrics } from './metrics';
-export type { EngineStatus, UiError, LogLine, SelfTestState } from './session';
+export type { EngineStatus, UiError, LogLine, SelfTestState, GenState, LoadState } from './session';
+export { EMBEDDED_MODEL_URL } from './session';

@@ -2,7 +2,17 @@
 // components read it with selectors and call its actions; only this store talks to the engine.
 import { create } from 'zustand';
 import type { EngineClient } from '../engine/client';
-import type { DeviceInfo, EngineEvent, SelfTestCase, SelfTestSummary } from '../engine/protocol';
+import {
+  DEFAULT_SAMPLING,
+  type DeviceInfo,
+  type EngineEvent,
+  type GenerationStats,
+  type ModelInfo,
+  type ModelSource,
+  type SamplingSettings,
+  type SelfTestCase,
+  type SelfTestSummary,
+} from '../engine/protocol';
 import { asEngineError, type ErrorName } from '../util/errors';
 import { useMetrics } from './metrics';
 
@@ -29,7 +39,35 @@ export interface SelfTestState {
   summary: SelfTestSummary | null;
 }
 
+/** The model the playground opens with, offline: trained here, shipped in public/models/. */
+export const EMBEDDED_MODEL_URL = 'models/embedded-q8_0.gguf';
+
+export interface LoadState {
+  stage: string;
+  done: number;
+  total: number;
+  unit: 'bytes' | 'items';
+}
+
+export interface GenState {
+  running: boolean;
+  prompt: string;
+  output: string;
+  stats: GenerationStats | null;
+  finish: string | null;
+}
+
 export interface SessionState {
+  model: ModelInfo | null;
+  loading: LoadState | null;
+  sampling: SamplingSettings;
+  gen: GenState;
+  loadModel(source: ModelSource): Promise<void>;
+  cancelLoad(): void;
+  setPrompt(prompt: string): void;
+  setSampling(patch: Partial<SamplingSettings>): void;
+  generate(): Promise<void>;
+  stopGeneration(): void;
   status: EngineStatus;
   device: DeviceInfo | null;
   /** The error that stopped the engine from starting (shown as a page, not a banner). */
@@ -53,8 +91,17 @@ function toUiError(e: unknown): UiError {
 }
 
 /** Build the store around an engine factory (the browser worker in the app, a fake in tests). */
-export function createSessionStore(makeEngine: (onEvent: (e: EngineEvent) => void) => EngineClient) {
+export function createSessionStore(
+  makeEngine: (onEvent: (e: EngineEvent) => void) => EngineClient,
+  opts: { autoLoad?: boolean } = {},
+) {
   let selfTestAbort: AbortController | null = null;
+  let loadAbort: AbortController | null = null;
+  let genAbort: AbortController | null = null;
+  // Tokens arrive far faster than React should render: buffer them and flush once per frame.
+  let pendingText = '';
+  let flushScheduled = false;
+  const schedule = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
 
   return create<SessionState>((set, get) => {
     const onEvent = (e: EngineEvent) => {
@@ -72,6 +119,21 @@ export function createSessionStore(makeEngine: (onEvent: (e: EngineEvent) => voi
           set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(e.error)] }));
           break;
         case 'progress':
+          if (get().loading) set({ loading: { stage: e.stage, done: e.done, total: e.total, unit: e.unit } });
+          break;
+        case 'token':
+          pendingText += e.text;
+          if (!flushScheduled) {
+            flushScheduled = true;
+            schedule(() => {
+              flushScheduled = false;
+              const add = pendingText;
+              pendingText = '';
+              set((s) => ({ gen: { ...s.gen, output: s.gen.output + add } }));
+            });
+          }
+          break;
+        case 'generation':
           break;
       }
     };
@@ -85,13 +147,73 @@ export function createSessionStore(makeEngine: (onEvent: (e: EngineEvent) => voi
       errors: [],
       log: [],
       selfTest: { running: false, results: [], total: 0, summary: null },
+      model: null,
+      loading: null,
+      sampling: { ...DEFAULT_SAMPLING },
+      gen: { running: false, prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null },
+
+      async loadModel(source) {
+        if (get().loading || get().status !== 'ready') return;
+        loadAbort = new AbortController();
+        set({ loading: { stage: 'starting', done: 0, total: 1, unit: 'items' } });
+        try {
+          const model = await engine.call((api, id) => api.loadModel(id, source), { signal: loadAbort.signal, what: 'Loading the model' });
+          set({ model });
+        } catch (e) {
+          pushError(e);
+        } finally {
+          loadAbort = null;
+          set({ loading: null });
+        }
+      },
+
+      cancelLoad() {
+        loadAbort?.abort();
+      },
+
+      setPrompt(prompt) {
+        set((s) => ({ gen: { ...s.gen, prompt } }));
+      },
+
+      setSampling(patch) {
+        set((s) => ({ sampling: { ...s.sampling, ...patch } }));
+      },
+
+      async generate() {
+        const { gen, model, sampling } = get();
+        if (gen.running || !model) return;
+        genAbort = new AbortController();
+        pendingText = '';
+        set({ gen: { ...gen, running: true, output: '', stats: null, finish: null } });
+        try {
+          const r = await engine.call(
+            (api, id) => api.generate(id, { mode: 'raw', prompt: gen.prompt, sampling, profile: false }),
+            { signal: genAbort.signal, what: 'Generation' },
+          );
+          set((s) => ({ gen: { ...s.gen, output: r.text, stats: r.stats, finish: r.finish } }));
+          useMetrics.getState().setGeneration(r.stats);
+        } catch (e) {
+          pushError(e);
+        } finally {
+          genAbort = null;
+          set((s) => ({ gen: { ...s.gen, running: false } }));
+        }
+      },
+
+      stopGeneration() {
+        genAbort?.abort();
+      },
 
       async boot() {
         if (get().status === 'starting') return;
         set({ status: 'starting', fatal: null });
         try {
           const device = await engine.call((api, id) => api.init(id), { what: 'Starting the engine' });
-          set({ status: 'ready', device });
+          set({ status: 'ready', device, model: null });
+          if (opts.autoLoad) {
+            const url = new URL(EMBEDDED_MODEL_URL, document.baseURI).href;
+            void get().loadModel({ kind: 'url', url });
+          }
         } catch (e) {
           const err = toUiError(e);
           set({ status: err.name === 'WebGPUUnavailable' ? 'no-webgpu' : 'failed', fatal: err });
@@ -123,7 +245,9 @@ export function createSessionStore(makeEngine: (onEvent: (e: EngineEvent) => voi
       async restartEngine() {
         selfTestAbort?.abort();
         engine.restart();
-        set({ status: 'idle', device: null, selfTest: { running: false, results: [], total: 0, summary: null } });
+        genAbort?.abort();
+        loadAbort?.abort();
+        set({ status: 'idle', device: null, model: null, selfTest: { running: false, results: [], total: 0, summary: null } });
         await get().boot();
       },
 

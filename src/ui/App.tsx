@@ -8,6 +8,7 @@ import { LogPanel } from './LogPanel';
 import { MemoryPanel } from './MemoryPanel';
 import { NoWebGPU } from './NoWebGPU';
 import { SelfTest } from './SelfTest';
+import { TextPanel } from './TextPanel';
 
 export function App() {
   const status = useSession((s) => s.status);
@@ -47,6 +48,7 @@ export function App() {
           <MemoryPanel />
         </div>
         <div className="col wide">
+          <TextPanel />
           <SelfTest />
         </div>
       </div>

@@ -1,0 +1,123 @@
+// Text generation: the loaded model, a prompt, sampling controls, streamed output and the
+// headline numbers (time to first token, prefill and decode tokens/s).
+import { useSession } from '../store';
+import type { SamplingSettings } from '../engine/protocol';
+import { fmtBytes } from './format';
+
+const CONTROLS: { key: keyof SamplingSettings; label: string; min: number; max: number; step: number }[] = [
+  { key: 'temperature', label: 'temperature', min: 0, max: 2, step: 0.05 },
+  { key: 'topK', label: 'top-k', min: 0, max: 200, step: 1 },
+  { key: 'topP', label: 'top-p', min: 0, max: 1, step: 0.01 },
+  { key: 'minP', label: 'min-p', min: 0, max: 1, step: 0.01 },
+  { key: 'repetitionPenalty', label: 'repetition penalty', min: 1, max: 2, step: 0.01 },
+  { key: 'maxTokens', label: 'max tokens', min: 1, max: 2048, step: 1 },
+  { key: 'seed', label: 'seed', min: 0, max: 2 ** 31 - 1, step: 1 },
+];
+
+function ModelCard() {
+  const model = useSession((s) => s.model);
+  const loading = useSession((s) => s.loading);
+  const load = useSession((s) => s.loadModel);
+  const cancel = useSession((s) => s.cancelLoad);
+  const ready = useSession((s) => s.status === 'ready');
+  return (
+    <div className="model" data-testid="model-card">
+      {model ? (
+        <div data-testid="model-info">
+          <b>{model.name}</b> <span className="muted">({model.arch})</span> · {model.layers} layers · dim {model.dim} ·{' '}
+          {Object.entries(model.tensorTypes).map(([t, n]) => `${n}×${t}`).join(' ')} · context {model.contextLength} ·{' '}
+          weights {fmtBytes(model.weightBytes)} · KV {fmtBytes(model.kvCacheBytes)} · loaded in {(model.loadMs / 1000).toFixed(1)} s
+        </div>
+      ) : (
+        !loading && <div className="muted">No model loaded.</div>
+      )}
+      {loading && (
+        <div className="row" data-testid="model-loading">
+          <span>
+            {loading.stage}: {loading.unit === 'bytes' ? `${fmtBytes(loading.done)} / ${fmtBytes(loading.total)}` : `${loading.done}/${loading.total}`}
+          </span>
+          <progress max={loading.total || 1} value={loading.done} />
+          <button onClick={cancel}>Cancel</button>
+        </div>
+      )}
+      <div className="row">
+        <label className="file">
+          Open a GGUF file…
+          <input
+            type="file"
+            accept=".gguf"
+            disabled={!ready || loading !== null}
+            data-testid="model-file"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void load({ kind: 'file', file: f });
+              e.target.value = '';
+            }}
+          />
+        </label>
+      </div>
+    </div>
+  );
+}
+
+export function TextPanel() {
+  const gen = useSession((s) => s.gen);
+  const model = useSession((s) => s.model);
+  const sampling = useSession((s) => s.sampling);
+  const setPrompt = useSession((s) => s.setPrompt);
+  const setSampling = useSession((s) => s.setSampling);
+  const generate = useSession((s) => s.generate);
+  const stop = useSession((s) => s.stopGeneration);
+  const st = gen.stats;
+  return (
+    <section className="panel" data-testid="text-panel" aria-label="Text generation">
+      <h2>Text</h2>
+      <ModelCard />
+      <textarea
+        className="prompt"
+        rows={3}
+        value={gen.prompt}
+        onChange={(e) => setPrompt(e.target.value)}
+        data-testid="prompt"
+        aria-label="Prompt"
+      />
+      <div className="controls">
+        {CONTROLS.map((c) => (
+          <label key={c.key}>
+            {c.label}
+            <input
+              type="number"
+              min={c.min}
+              max={c.max}
+              step={c.step}
+              value={sampling[c.key] as number}
+              onChange={(e) => {
+                const v = Number(e.target.value);
+                if (Number.isFinite(v)) setSampling({ [c.key]: v });
+              }}
+            />
+          </label>
+        ))}
+      </div>
+      <div className="row">
+        {gen.running ? (
+          <button onClick={stop} data-testid="stop">Stop</button>
+        ) : (
+          <button onClick={() => void generate()} disabled={!model || gen.prompt.length === 0} data-testid="generate">
+            Generate
+          </button>
+        )}
+        {st && (
+          <span className="muted" data-testid="gen-stats">
+            {st.generatedTokens} tokens ({gen.finish}) · TTFT {st.timeToFirstTokenMs.toFixed(0)} ms · prefill{' '}
+            {st.prefillTokensPerS.toFixed(1)} tok/s · decode {st.decodeTokensPerS.toFixed(1)} tok/s
+          </span>
+        )}
+      </div>
+      <pre className="output" data-testid="output" aria-live="polite">
+        <span className="muted">{gen.output ? gen.prompt : ''}</span>
+        {gen.output}
+      </pre>
+    </section>
+  );
+}
