@@ -1,7 +1,7 @@
 // The headless runner end to end: build, serve a local GGUF with Range, run the worker in
 // Chromium on real WebGPU, print JSON. Greedy tokens must equal the CPU reference's.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,4 +41,27 @@ describe('npm run cli -- generate', () => {
     expect((err as { code?: number }).code).toBe(2);
     expect((err as { stderr?: string }).stderr).toMatch(/--model is required/);
   });
+});
+
+describe('the embedded model through the headless runner, against the PyTorch fixtures', () => {
+  const fix = JSON.parse(readFileSync('training/fixtures/embedded.json', 'utf8')) as {
+    eos_id: number;
+    prompts: { text: string; ids: number[] }[];
+    variants: Record<string, { file: string; runs: { prompt: number; greedy: number[] }[] }>;
+  };
+  for (const [variant, promptIndex] of [['f32', 1], ['q8_0', 3]] as const) {
+    it(`${variant}: tokenizer ids and the 32-step greedy continuation of "${fix.prompts[promptIndex].text.slice(0, 24)}"`, async () => {
+      const v = fix.variants[variant];
+      const { stdout } = await run(
+        'node',
+        ['scripts/cli.mjs', 'generate', '--model', v.file, '--prompt', fix.prompts[promptIndex].text, '--max-tokens', '32', '--json', '--no-build'],
+        { timeout: 240_000 },
+      );
+      const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+      expect(out.prompt_ids).toEqual(fix.prompts[promptIndex].ids);
+      const want = v.runs.find((r) => r.prompt === promptIndex)!.greedy;
+      const stop = want.indexOf(fix.eos_id);
+      expect(out.token_ids).toEqual(stop >= 0 ? want.slice(0, stop) : want);
+    });
+  }
 });
