@@ -6,6 +6,9 @@
 //     [--context N] [--json] [--dump-logits K] [--no-build]
 //
 // A local file is served to the page with HTTP Range support, exactly as a hub URL would be.
+// --json prints JSON lines: {"id","text"} per token as it is sampled ({"id","text","top"} with
+// --dump-logits K: the top-K [id, logit] pairs it was sampled from), then one final line with
+// "done": true, the ids, text, ttft_ms, prefill_tok_s, decode_tok_s, byte counts and the adapter.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, extname, join, resolve } from 'node:path';
@@ -110,8 +113,9 @@ let code = 0;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.exposeFunction('onCliToken', (text) => {
-    if (!a.json) process.stdout.write(text);
+  await page.exposeFunction('onCliToken', (id, text, top) => {
+    if (a.json) console.log(JSON.stringify(top ? { id, text, top } : { id, text }));
+    else process.stdout.write(text);
   });
   await page.exposeFunction('onCliProgress', (stage, done, total) => {
     if (!a.json && process.stderr.isTTY) process.stderr.write(`\r${stage} ${total > 1e6 ? `${(done / 2 ** 20).toFixed(1)}/${(total / 2 ** 20).toFixed(1)} MiB` : `${done}/${total}`}   `);
@@ -138,15 +142,24 @@ try {
     code = 1;
   } else if (a.json) {
     const { device, model, result } = out;
+    const s = result.stats;
     console.log(JSON.stringify({
-      adapter: device.adapter,
-      model: { name: model.name, arch: model.arch, tensorTypes: model.tensorTypes, contextLength: model.contextLength, loadMs: model.loadMs },
+      done: true,
+      finish: result.finish,
+      text: result.text,
       prompt_ids: result.promptTokenIds,
       token_ids: result.tokenIds,
-      text: result.text,
-      finish: result.finish,
-      stats: result.stats,
-      ...(result.logits ? { logits: result.logits } : {}),
+      ttft_ms: s.timeToFirstTokenMs,
+      prefill_tok_s: s.prefillTokensPerS,
+      decode_tok_s: s.decodeTokensPerS,
+      prompt_tokens: s.promptTokens,
+      generated_tokens: s.generatedTokens,
+      weight_bytes: model.weightBytes,
+      kv_cache_bytes: model.kvCacheBytes,
+      activation_bytes: model.activationBytes,
+      load_ms: model.loadMs,
+      model: { name: model.name, arch: model.arch, tensor_types: model.tensorTypes, context: model.contextLength },
+      adapter: device.adapter,
     }));
   } else {
     const s = out.result.stats;

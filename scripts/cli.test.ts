@@ -20,11 +20,35 @@ describe('npm run cli -- generate', () => {
     const { stdout } = await run('node', ['scripts/cli.mjs', 'generate', '--model', path, '--prompt', 'Hello, world', '--max-tokens', '12', '--json'], {
       timeout: 240_000,
     });
-    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = lines.pop();
+    expect(out.done).toBe(true);
     expect(out.adapter.isSoftware).toBe(true);
     expect(out.prompt_ids).toEqual([72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100]);
     expect(out.token_ids).toEqual(await refGreedy(gguf, out.prompt_ids, 12, new Set([256])));
-    expect(out.stats.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(lines.map((l) => l.id)).toEqual(out.token_ids);
+    expect(out.ttft_ms).toBeGreaterThan(0);
+    expect(out.decode_tok_s).toBeGreaterThan(0);
+    expect(out.weight_bytes).toBeGreaterThan(0);
+    expect(out.kv_cache_bytes).toBe(2 * 2 * 48 * 2 * 16 * 4);
+  });
+
+  it('--dump-logits K streams the top-K logits each token was sampled from', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const path = join(dir, 'm.gguf');
+    const { gguf } = syntheticLlama({ dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 48, seed: 7 });
+    writeFileSync(path, gguf);
+    const { stdout } = await run('node', ['scripts/cli.mjs', 'generate', '--model', path, '--prompt', 'Hi', '--max-tokens', '4', '--json', '--dump-logits', '3', '--no-build'], {
+      timeout: 240_000,
+    });
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const tokens = lines.filter((l) => !l.done);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) {
+      expect(t.top).toHaveLength(3);
+      expect(t.top[0][0]).toBe(t.id); // greedy picks the top logit
+      expect(t.top[0][1]).toBeGreaterThanOrEqual(t.top[1][1]);
+    }
   });
 
   it('fails with a named error and exit code 1 on a file that is not a GGUF', async () => {
@@ -58,6 +82,7 @@ describe('the embedded model through the headless runner, against the PyTorch fi
         { timeout: 240_000 },
       );
       const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+      expect(out.done).toBe(true);
       expect(out.prompt_ids).toEqual(fix.prompts[promptIndex].ids);
       const want = v.runs.find((r) => r.prompt === promptIndex)!.greedy;
       const stop = want.indexOf(fix.eos_id);

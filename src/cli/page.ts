@@ -9,7 +9,7 @@ declare global {
     playgroundCli: {
       run(args: { modelUrl: string; request: GenerateRequest; load?: LoadModelOptions }): Promise<CliResult>;
     };
-    onCliToken?: (text: string) => void;
+    onCliToken?: (id: number, text: string, top?: [number, number][]) => void;
     onCliProgress?: (stage: string, done: number, total: number) => void;
   }
 }
@@ -19,7 +19,7 @@ export type CliResult =
   | { ok: false; error: { name: string; message: string; hint?: string; detail?: string } };
 
 const onEvent = (e: EngineEvent) => {
-  if (e.type === 'token') window.onCliToken?.(e.text);
+  if (e.type === 'token') window.onCliToken?.(e.id, e.text, e.top);
   else if (e.type === 'progress') window.onCliProgress?.(e.stage, e.done, e.total);
 };
 

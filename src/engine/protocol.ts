@@ -197,7 +197,7 @@ export type EngineEvent =
   | { type: 'selftest'; callId: number; index: number; total: number; result: SelfTestCase }
   | { type: 'metrics'; memory: MemorySnapshot }
   | { type: 'device-lost'; error: WireError }
-  | { type: 'token'; callId: number; index: number; id: number; text: string }
+  | { type: 'token'; callId: number; index: number; id: number; text: string; top?: [number, number][] }
   | { type: 'generation'; callId: number; stats: GenerationStats };
 
 export type EventSink = (event: EngineEvent) => void;

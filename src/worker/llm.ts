@@ -137,7 +137,7 @@ export class LlmHost {
   async generate(
     req: GenerateRequest,
     signal: AbortSignal,
-    onToken: (t: { index: number; id: number; text: string }) => void,
+    onToken: (t: { index: number; id: number; text: string; top?: [number, number][] }) => void,
   ): Promise<GenerationResult> {
     const session = this.requireSession();
     const prompt = this.promptIds(req);

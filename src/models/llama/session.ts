@@ -46,7 +46,8 @@ export interface SessionResult {
 
 export interface GenerateOptions {
   signal?: AbortSignal;
-  onToken?: (t: { index: number; id: number; text: string }) => void;
+  /** `top`: with dumpLogits, the top-K (id, logit) pairs the token was sampled from. */
+  onToken?: (t: { index: number; id: number; text: string; top?: [number, number][] }) => void;
   profile?: boolean;
   dumpLogits?: number;
 }
@@ -175,7 +176,7 @@ export class LlamaSession {
         recent.push(id);
         const piece = decoder.push(id);
         text += piece;
-        opts.onToken?.({ index: generated.length - 1, id, text: piece });
+        opts.onToken?.({ index: generated.length - 1, id, text: piece, top: opts.dumpLogits ? logits[generated.length - 1] : undefined });
         const hit = stops.find((x) => text.includes(x));
         if (hit) {
           text = text.slice(0, text.indexOf(hit));
