@@ -6,7 +6,7 @@ import { compareAllClose, describeClose } from '../../kernels/check/allclose';
 import { nodeSubstrates } from '../../test/node-gpu';
 import { RefLlama } from './ref';
 import { syntheticLlama, type SyntheticOptions } from './synthetic';
-import { loadInMemory, refWeights } from './testing';
+import { loadInMemory, refGreedy, refWeights } from './testing';
 
 const CASES: { name: string; opts: SyntheticOptions; tol: number }[] = [
   { name: 'llama f32 GQA', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4 },
@@ -21,8 +21,36 @@ const CASES: { name: string; opts: SyntheticOptions; tol: number }[] = [
 
 const TOKENS = [256, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100];
 
+// Real head sizes and GQA ratios, every tensor type the kernels read, bias and tying both ways:
+// greedy tokens must equal the CPU reference's for 16 steps.
+const GREEDY: { name: string; opts: SyntheticOptions }[] = [
+  { name: 'llama hd64 GQA4 q4_0 untied', opts: { dim: 256, layers: 1, heads: 4, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q4_0, seed: 11 } },
+  { name: 'llama hd128 GQA1 q5_k', opts: { dim: 256, layers: 1, heads: 2, kvHeads: 2, ffn: 512, vocab: 300, context: 40, type: GgmlType.Q5_K, embdType: GgmlType.Q8_0, seed: 12 } },
+  { name: 'qwen2 hd64 GQA4 q6_k bias tied', opts: { arch: 'qwen2', dim: 256, layers: 1, heads: 4, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q6_K, bias: true, tied: true, seed: 13 } },
+  { name: 'qwen2 hd128 q4_1 bias untied', opts: { arch: 'qwen2', dim: 256, layers: 1, heads: 2, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q4_1, bias: true, seed: 14 } },
+  { name: 'llama hd64 f16 + bf16 embeddings', opts: { dim: 128, layers: 2, heads: 2, kvHeads: 1, ffn: 160, vocab: 300, context: 40, type: GgmlType.F16, embdType: GgmlType.BF16, seed: 15 } },
+];
+
 for (const sub of nodeSubstrates()) {
   describe(`llama forward on ${sub.name}`, () => {
+    for (const c of GREEDY) {
+      it(`${c.name}: 16 greedy tokens equal the CPU reference's`, async () => {
+        const rt = await sub.runtime();
+        const { gguf } = syntheticLlama(c.opts);
+        const { model } = await loadInMemory(rt, gguf, { prefillChunk: 8, contextLength: 40 });
+        const prompt = TOKENS.slice(0, 10);
+        const want = await refGreedy(gguf, prompt, 16, new Set());
+        const got: number[] = [];
+        let logits = await model.logits(prompt, 0);
+        for (let i = 0; i < 16; i++) {
+          const id = logits.reduce((b, v, j) => (v > logits[b] ? j : b), 0);
+          got.push(id);
+          if (i + 1 < 16) logits = await model.logits([id], prompt.length + i);
+        }
+        expect(got).toEqual(want);
+        model.release();
+      });
+    }
     for (const c of CASES) {
       it(`${c.name}: chunked prefill then decode match the CPU reference`, async () => {
         const rt = await sub.runtime();
