@@ -122,7 +122,9 @@ export async function parseGguf(source: ByteSource, opts: ParseOptions = {}): Pr
   try {
     await r.fill(4, 'the magic number');
   } catch (e) {
-    if ((e as Error).name !== 'ModelLoad') throw e;
+    // Only a file too short for the magic is "not a GGUF"; a failed read (HTTP 404, network) keeps
+    // its own message, which says what to check.
+    if ((e as Error).name !== 'ModelLoad' || !(e as Error).message.includes('is cut short')) throw e;
     throw loadError('ModelLoad', `${name} is not a GGUF file: it has only ${source.size ?? r.available} bytes.`);
   }
   if (r.u32() !== GGUF_MAGIC) {
