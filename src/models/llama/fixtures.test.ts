@@ -9,9 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { compareAllClose, describeClose } from '../../kernels/check/allclose';
 import { nodeSubstrates } from '../../test/node-gpu';
 import { loadInMemory } from './testing';
+import { parseGguf } from '../../formats/gguf/parse';
+import { bufferSource } from '../../formats/source';
+import { createTokenizer, specFromGgufMetadata } from '../../formats/tokenizer';
 
 interface Run {
   prompt: number;
+  text: string;
   greedy: number[];
   min_margin: number;
   top5: { step: number; position: number; ids: number[]; logits: number[] }[];
@@ -34,6 +38,18 @@ const FIX: Fixture = JSON.parse(readFileSync(`${ROOT}training/fixtures/embedded.
 // on these files is 2-5e-5 (printed below); the fixture stores logits to 5-6 significant digits.
 const LOGIT_ATOL = 5e-4;
 const TOP1_MIN: Record<string, number> = { f32: 1, f16: 1, q8_0: 0.95, q4_0: 0.95, q4_k: 0.95 };
+
+describe('embedded tokenizer vs the training tokenizer', () => {
+  it('encodes every fixture prompt (BOS added from metadata) to the ids PyTorch was given', async () => {
+    const bytes = new Uint8Array(readFileSync(`${ROOT}public/models/embedded-q8_0.gguf`));
+    const file = await parseGguf(bufferSource(bytes));
+    const tok = createTokenizer(specFromGgufMetadata(file.metadata));
+    for (const p of FIX.prompts) expect(tok.encode(p.text, { parseSpecial: false }), JSON.stringify(p.text)).toEqual(p.ids);
+    // Detokenization: the engine's decode of each greedy continuation is the text PyTorch's
+    // tokenizer produced.
+    for (const v of Object.values(FIX.variants)) for (const r of v.runs) expect(tok.decode(r.greedy)).toBe(r.text);
+  });
+});
 
 const argmax = (x: Float32Array) => x.reduce((b, v, i) => (v > x[b] ? i : b), 0);
 
