@@ -19,6 +19,11 @@
 //   Q4_0  QK=32. Q: 4 words per block, byte j = value j (low nibble) | value j+16 (high nibble)
 //         (GGUF's nibble order). S: d as Q8_0.                   w = d * (q - 8)
 //   Q4_1  QK=32. Q: as Q4_0. S: word b = (d, m) halves.         w = d * q + m
+//   Q5_0  QK=32. Q: 5 words per block: word 0 = qh, bit i = 5th bit of value i; words 1-4 the
+//         nibbles as Q4_0 (byte j = value j low | value j+16 high). S: d as Q8_0.
+//         The block's chunk j (values 8j .. 8j+7, j = 0..3) takes its 5th bits from byte j of qh.
+//                                                                 w = d * ((q | h << 4) - 16)
+//   Q5_1  QK=32. Q: as Q5_0. S: word b = (d, m) halves.         w = d * (q | h << 4) + m
 //   Q4_K  QK=256, 8 sub-blocks of 32. Q: 32 words per block: word 8g+i, byte j holds value
 //         64g + 4i + j (low nibble, sub-block 2g) and 64g + 32 + 4i + j (high, sub-block 2g+1).
 //         S: 5 words per block: (d, dmin) halves; 8 u8 scales sc[0..7] (words 1-2, byte j & 3
@@ -123,6 +128,49 @@ fn w8(qb: u32, sb: u32, c: u32) -> W8 {
   let sh = (j >> 1u) * 4u;
   let dm = unpack2x16float(S[sb + b]);
   return W8(dm.x * nib4(Q[q], sh) + dm.y, dm.x * nib4(Q[q + 1u], sh) + dm.y);
+}
+#endif
+
+#ifdef QT_Q5_0
+#define QT_Q5_32
+#endif
+#ifdef QT_Q5_1
+#define QT_Q5_32
+#endif
+
+#ifdef QT_Q5_32
+const QK: u32 = 32u;
+/** Five-bit values: the 4 nibbles at bit `sh` of the bytes of w, with bits hb .. hb+3 of qh as their 5th bits. */
+fn q5x4(w: u32, sh: u32, qh: u32, hb: u32) -> vec4<f32> {
+  let lo = (vec4<u32>(w) >> vec4<u32>(sh, sh + 8u, sh + 16u, sh + 24u)) & vec4<u32>(15u);
+  let hi = (vec4<u32>(qh) >> vec4<u32>(hb, hb + 1u, hb + 2u, hb + 3u)) & vec4<u32>(1u);
+  return vec4<f32>(lo | (hi << vec4<u32>(4u)));
+}
+#endif
+
+#ifdef QT_Q5_0
+fn w8(qb: u32, sb: u32, c: u32) -> W8 {
+  let b = c >> 2u;
+  let j = c & 3u;
+  let base = qb + b * 5u;
+  let qh = Q[base];
+  let q = base + 1u + (j & 1u) * 2u;
+  let sh = (j >> 1u) * 4u;
+  let d = unpack2x16float(S[sb + (b >> 1u)])[b & 1u];
+  return W8(d * (q5x4(Q[q], sh, qh, 8u * j) - 16.0), d * (q5x4(Q[q + 1u], sh, qh, 8u * j + 4u) - 16.0));
+}
+#endif
+
+#ifdef QT_Q5_1
+fn w8(qb: u32, sb: u32, c: u32) -> W8 {
+  let b = c >> 2u;
+  let j = c & 3u;
+  let base = qb + b * 5u;
+  let qh = Q[base];
+  let q = base + 1u + (j & 1u) * 2u;
+  let sh = (j >> 1u) * 4u;
+  let dm = unpack2x16float(S[sb + b]);
+  return W8(dm.x * q5x4(Q[q], sh, qh, 8u * j) + dm.y, dm.x * q5x4(Q[q + 1u], sh, qh, 8u * j + 4u) + dm.y);
 }
 #endif
 

@@ -237,7 +237,7 @@ function kernelVariants(): Variant[] {
   }
   // qmatvec and qmatmul: src/kernels/quant/{qmatvec,qmatmul}.ts with quantDefines() and
   // bindingSlots() of quant/format.ts.
-  const QTYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k'];
+  const QTYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1'];
   for (const type of QTYPES) {
     const dense = ['f32', 'f16', 'bf16'].includes(type);
     for (const native of type === 'f16' ? [false, true] : [false]) {

@@ -10,9 +10,11 @@ import { GgmlType } from '../../formats/gguf/types';
 import { ggmlTypeName } from '../../formats/gguf/ggml-types';
 import type { Defines } from '../../runtime/wgsl';
 
-export type QuantType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q4_k' | 'q5_k' | 'q6_k';
+export type QuantType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_1' | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1';
 
-export const QUANT_TYPES: readonly QuantType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k'];
+// Q5_0/Q5_1 come last, not beside Q4_0/Q4_1: test seeds are derived from a type's index here, and
+// appending keeps every earlier type's test data as it was.
+export const QUANT_TYPES: readonly QuantType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1'];
 
 export interface QuantFormat {
   type: QuantType;
@@ -43,6 +45,8 @@ export const QUANT_FORMATS: Readonly<Record<QuantType, QuantFormat>> = {
   q4_k: F('q4_k', GgmlType.Q4_K, 256, 32, 5), // qs; (d, dmin) f16 pair, 8 u8 scales, 8 u8 mins
   q5_k: F('q5_k', GgmlType.Q5_K, 256, 40, 5), // qh then qs; scales as Q4_K
   q6_k: F('q6_k', GgmlType.Q6_K, 256, 48, 5), // ql then qh; (d, 0) f16 pair, 16 i8 scales
+  q5_0: F('q5_0', GgmlType.Q5_0, 32, 5, 0.5), // qh word then nibbles as Q4_0; f16 d
+  q5_1: F('q5_1', GgmlType.Q5_1, 32, 5, 1), // qh word then nibbles; f16 (d, m)
 };
 
 /** The quant type of a GGUF tensor type, or an Unsupported error naming what is supported. */
@@ -50,7 +54,7 @@ export function quantTypeOf(ggml: GgmlType): QuantType {
   const f = Object.values(QUANT_FORMATS).find((q) => q.ggml === ggml);
   if (!f) {
     throw new EngineError('Unsupported', `GPU kernels cannot read ${ggmlTypeName(ggml)} weights (supported: ${QUANT_TYPES.join(', ')}).`, {
-      hint: 'Pick a GGUF file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0, Q4_1, F16, BF16 or F32.',
+      hint: 'Pick a GGUF file quantized as Q4_K_M, Q5_K_M, Q6_K, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16 or F32.',
     });
   }
   return f.type;

@@ -98,9 +98,11 @@ function typeCases(type: QuantType): MvCase[] {
 export const qmatvecCases: KernelCase[] = QUANT_TYPES.flatMap(typeCases).map(mvCase);
 
 /** Two per type for the in-app self-test (SwiftShader in the browser is slow): both variants on a
- *  mid shape, one with the fused epilogue on a split weight. F16 packed, which every device runs. */
+ *  mid shape, one with the fused epilogue on a split weight. F16 packed, which every device runs.
+ *  Q5_0/Q5_1 get one each: they add a reader, not a variant, and the variants are covered above. */
 export const qmatvecQuickCases: KernelCase[] = QUANT_TYPES.flatMap((type): MvCase[] => {
   const [, , [N, K]] = qShapes(type);
+  if (type === 'q5_0' || type === 'q5_1') return [{ type, N, K, variant: 'rows', bias: true, residual: true, split: 16 }];
   return [
     { type, N, K, variant: 'rows', packed: type === 'f16' },
     { type, N, K, variant: 'coop', subgroups: true, packed: type === 'f16', bias: true, residual: true, split: 16 },

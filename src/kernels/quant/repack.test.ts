@@ -36,7 +36,7 @@ function randomBlocks(type: QuantType, rows: number, K: number, seed: number): U
   const rand = mulberry32(seed);
   const bytes = Uint8Array.from({ length: (rows * K * info.bytesPerBlock) / info.blockSize }, () => Math.floor(rand() * 256));
   if (f.dense) return type === 'f32' ? quantize(GgmlType.F32, randn(rows * K, seed)) : bytes.map((b, i) => (i & 1 ? b & 0xbf : b));
-  const halves: Record<string, number[]> = { q8_0: [0], q4_0: [0], q4_1: [0, 2], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
+  const halves: Record<string, number[]> = { q8_0: [0], q4_0: [0], q4_1: [0, 2], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208], q5_0: [0], q5_1: [0, 2] };
   for (let o = 0; o < bytes.length; o += info.bytesPerBlock) for (const h of halves[type]) bytes[o + h + 1] &= 0xbf; // exponent < 31
   return bytes;
 }
@@ -44,6 +44,7 @@ function randomBlocks(type: QuantType, rows: number, K: number, seed: number): U
 const KS: Record<QuantType, number[]> = {
   f32: [1, 13, 64], f16: [1, 13, 33, 64], bf16: [3, 13, 64],
   q8_0: [32, 96], q4_0: [32, 96], q4_1: [32, 96], q4_k: [256, 512], q5_k: [256, 512], q6_k: [256, 512],
+  q5_0: [32, 96, 576], q5_1: [32, 96, 576], // 576: SmolLM2-135M's dim, why llama.cpp falls back to them
 };
 
 describe('repack round trip (CPU reader of the GPU layout == dequant.ts)', () => {
@@ -65,7 +66,9 @@ describe('repack round trip (CPU reader of the GPU layout == dequant.ts)', () =>
 
   it('maps GGUF types and refuses others by name', () => {
     expect(quantTypeOf(GgmlType.Q4_K)).toBe('q4_k');
-    expect(() => quantTypeOf(GgmlType.Q5_0)).toThrow(/Q5_0.*supported: f32/);
+    expect(quantTypeOf(GgmlType.Q5_0)).toBe('q5_0');
+    expect(quantTypeOf(GgmlType.Q5_1)).toBe('q5_1');
+    expect(() => quantTypeOf(GgmlType.Q2_K)).toThrow(/Q2_K.*supported: f32.*q5_0, q5_1/);
   });
 
   it('refuses a K that is not a whole number of blocks', () => {
@@ -92,7 +95,7 @@ describe('row splitting', () => {
     expect(() => splitRows(4, { q: 4096, s: 64 }, 1000)).toThrow(/4096 bytes, more than the 1000-byte/);
   });
 
-  for (const type of ['q4_k', 'q8_0', 'f16', 'q6_k'] as QuantType[]) {
+  for (const type of ['q4_k', 'q8_0', 'f16', 'q6_k', 'q5_0', 'q5_1'] as QuantType[]) {
     it(`${type}: parts fit the limit and read back as the whole tensor`, () => {
       const K = QUANT_FORMATS[type].blockSize === 256 ? 256 : 64;
       const rows = 37;

@@ -1,6 +1,7 @@
-// Repack at load: GGUF blocks (18, 20, 34, 144, 176, 210 bytes: mostly not 4-byte aligned) become
-// two aligned u32 arrays per tensor, quants in one and scales in the other (layouts in format.ts
-// and drawn in shaders/lib/quant.wgsl). Pure CPU work on the loader's bytes, done once per weight.
+// Repack at load: GGUF blocks (18, 20, 22, 24, 34, 144, 176, 210 bytes: mostly not 4-byte
+// aligned) become two aligned u32 arrays per tensor, quants in one and scales in the other
+// (layouts in format.ts and drawn in shaders/lib/quant.wgsl). Pure CPU work on the loader's
+// bytes, done once per weight.
 //
 // A tensor bigger than the device's largest storage binding (a 150k-vocab embedding in f16 is
 // ~270 MiB; WebGPU's default is 128 MiB) is split by rows into parts that each fit; kernels run
@@ -95,6 +96,14 @@ const BLOCKS: Partial<Record<QuantType, BlockRepack>> = {
   },
   q4_1: (src, o, q, qo, s, so, b) => {
     words(src, o + 4, q, qo, 4);
+    s[so + b] = (u16(src, o) | (u16(src, o + 2) << 16)) >>> 0;
+  },
+  q5_0: (src, o, q, qo, s, so, b) => {
+    words(src, o + 2, q, qo, 5); // qh (1 word) then qs (4 words): contiguous in the block already
+    halfScale(s, so, b, u16(src, o));
+  },
+  q5_1: (src, o, q, qo, s, so, b) => {
+    words(src, o + 4, q, qo, 5); // qh then qs, as Q5_0
     s[so + b] = (u16(src, o) | (u16(src, o + 2) << 16)) >>> 0;
   },
   q4_k: (src, o, q, qo, s, so, b) => {

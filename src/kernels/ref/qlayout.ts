@@ -15,6 +15,8 @@ const half = (w: number, i: number) => f16BitsToF32((w >>> (16 * i)) & 0xffff);
 const byteOf = (w: number, i: number) => (w >>> (8 * i)) & 255;
 const nib = (w: number, shift: number, i: number) => (w >>> (shift + 8 * i)) & 15;
 const i8 = (w: number, i: number) => ((w << (24 - 8 * i)) >> 24);
+/** q5x4(w, sh, qh, hb)[i]: nibble i at `sh`, with bit hb + i of qh as its 5th bit (Q5_0, Q5_1). */
+const q5 = (w: number, sh: number, qh: number, hb: number, i: number) => nib(w, sh, i) | (((qh >>> (hb + i)) & 1) << 4);
 
 type Reader = (q: Uint32Array, qb: number, s: Uint32Array, sb: number, c: number, out: Float32Array) => void;
 
@@ -51,6 +53,20 @@ const READERS: Record<QuantType, Reader> = {
     const w = qb + b * 4 + (j & 1) * 2, sh = (j >> 1) * 4;
     const d = half(s[sb + b], 0), m = half(s[sb + b], 1);
     for (let i = 0; i < 8; i++) out[i] = fr(d * nib(q[w + (i >> 2)], sh, i & 3)) + m;
+  },
+  q5_0: (q, qb, s, sb, c, out) => {
+    const b = c >> 2, j = c & 3;
+    const base = qb + b * 5, qh = q[base];
+    const w = base + 1 + (j & 1) * 2, sh = (j >> 1) * 4;
+    const d = half(s[sb + (b >> 1)], b & 1);
+    for (let i = 0; i < 8; i++) out[i] = d * (q5(q[w + (i >> 2)], sh, qh, 8 * j + (i >> 2) * 4, i & 3) - 16);
+  },
+  q5_1: (q, qb, s, sb, c, out) => {
+    const b = c >> 2, j = c & 3;
+    const base = qb + b * 5, qh = q[base];
+    const w = base + 1 + (j & 1) * 2, sh = (j >> 1) * 4;
+    const d = half(s[sb + b], 0), m = half(s[sb + b], 1);
+    for (let i = 0; i < 8; i++) out[i] = fr(d * q5(q[w + (i >> 2)], sh, qh, 8 * j + (i >> 2) * 4, i & 3)) + m;
   },
   q4_k: (q, qb, s, sb, c, out) => {
     const b = c >> 5, j = c & 31, sub = j >> 2;

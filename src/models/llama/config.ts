@@ -12,7 +12,7 @@ export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 /** Tensor types the kernels can read. */
 export const SUPPORTED_TENSOR_TYPES: readonly GgmlType[] = [
   GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
-  GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+  GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
 ];
 
 export interface RopeConfig {

@@ -28,6 +28,9 @@ const GREEDY: { name: string; opts: SyntheticOptions }[] = [
   { name: 'llama hd128 GQA1 q5_k', opts: { dim: 256, layers: 1, heads: 2, kvHeads: 2, ffn: 512, vocab: 300, context: 40, type: GgmlType.Q5_K, embdType: GgmlType.Q8_0, seed: 12 } },
   { name: 'qwen2 hd64 GQA4 q6_k bias tied', opts: { arch: 'qwen2', dim: 256, layers: 1, heads: 4, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q6_K, bias: true, tied: true, seed: 13 } },
   { name: 'qwen2 hd128 q4_1 bias untied', opts: { arch: 'qwen2', dim: 256, layers: 1, heads: 2, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q4_1, bias: true, seed: 14 } },
+  // dim 192 / ffn 320 / 288: rows that are not whole 256-blocks, which llama.cpp's K-quant files store as Q5_0 / Q5_1.
+  { name: 'llama hd64 GQA3 q5_0 dim 192', opts: { dim: 192, layers: 1, heads: 3, kvHeads: 1, ffn: 320, vocab: 300, context: 40, type: GgmlType.Q5_0, seed: 16 } },
+  { name: 'qwen2 hd64 q5_1 bias tied dim 192', opts: { arch: 'qwen2', dim: 192, layers: 1, heads: 3, kvHeads: 3, ffn: 288, vocab: 300, context: 40, type: GgmlType.Q5_1, bias: true, tied: true, seed: 17 } },
   { name: 'llama hd64 f16 + bf16 embeddings', opts: { dim: 128, layers: 2, heads: 2, kvHeads: 1, ffn: 160, vocab: 300, context: 40, type: GgmlType.F16, embdType: GgmlType.BF16, seed: 15 } },
 ];
 
