@@ -190,6 +190,9 @@ export function createSessionStore(
             (api, id) => api.generate(id, { mode: 'raw', prompt: gen.prompt, sampling, profile: false }),
             { signal: genAbort.signal, what: 'Generation' },
           );
+          // The final text replaces the streamed one; drop tokens still waiting for a frame, or
+          // the pending flush would append them a second time.
+          pendingText = '';
           set((s) => ({ gen: { ...s.gen, output: r.text, stats: r.stats, finish: r.finish } }));
           useMetrics.getState().setGeneration(r.stats);
         } catch (e) {
