@@ -3,6 +3,7 @@
 // tensor type the quantizers support. The tokenizer is a byte-level BPE over the 256 byte symbols
 // plus <|endoftext|>, padded with unused tokens up to the vocabulary size.
 import { BYTE_TO_CHAR } from '../../formats/tokenizer/byte-level';
+import { typeBytes } from '../../formats/gguf/ggml-types';
 import { quantize } from '../../formats/gguf/quantize';
 import { writeGguf, type GgufWriteSpec, type GgufWriteTensor } from '../../formats/gguf/writer';
 import { GgmlType } from '../../formats/gguf/types';
@@ -28,11 +29,18 @@ export interface SyntheticOptions {
   ropeFreqs?: boolean;
   ropeBase?: number;
   seed?: number;
+  /** Per-tensor type of a 2-D weight (default: `embdType` for token_embd, else `type`); e.g. a
+   *  fallback where a row is not a whole number of K-quant blocks. */
+  typeFor?: (name: string, dims: readonly number[], fallback: GgmlType) => GgmlType;
+  /** Keep the f32 values in `values` (default true). false: `values` stays empty and each tensor
+   *  is generated and quantized a few rows at a time, so a large model costs only its file bytes.
+   *  The random values, and so the file, are the same either way. */
+  keepValues?: boolean;
 }
 
 export interface SyntheticModel {
   gguf: Uint8Array<ArrayBuffer>;
-  /** The f32 values each tensor was quantized from. */
+  /** The f32 values each tensor was quantized from (empty with keepValues: false). */
   values: Map<string, Float32Array>;
 }
 
@@ -44,14 +52,40 @@ export function syntheticLlama(o: SyntheticOptions): SyntheticModel {
   const hd = o.dim / o.heads;
   const values = new Map<string, Float32Array>();
   const tensors: GgufWriteTensor[] = [];
-  const add = (name: string, dims: number[], t: GgmlType, make: (n: number) => Float32Array) => {
+  const keep = o.keepValues ?? true;
+  // A fill writes values [start, start + out.length) of a tensor of `total` values, in order, so
+  // filling in chunks draws the same random sequence as filling at once.
+  type Fill = (out: Float32Array, start: number, total: number) => void;
+  const add = (name: string, dims: number[], t0: GgmlType, fill: Fill) => {
+    const t = dims.length === 2 && o.typeFor ? o.typeFor(name, dims, t0) : t0;
     const n = dims.reduce((a, b) => a * b, 1);
-    const v = make(n);
-    values.set(name, v);
-    tensors.push({ name, dims, type: t, data: quantize(t, v) });
+    if (keep) {
+      const v = new Float32Array(n);
+      fill(v, 0, n);
+      values.set(name, v);
+      tensors.push({ name, dims, type: t, data: quantize(t, v) });
+      return;
+    }
+    const row = dims[0];
+    const rowsPerChunk = Math.max(1, Math.floor((1 << 20) / row));
+    const scratch = new Float32Array(Math.min(n, rowsPerChunk * row));
+    const data = new Uint8Array(typeBytes(t, n));
+    for (let start = 0, at = 0; start < n; ) {
+      const v = scratch.subarray(0, Math.min(scratch.length, n - start));
+      fill(v, start, n);
+      const q = quantize(t, v);
+      data.set(q, at);
+      at += q.length;
+      start += v.length;
+    }
+    tensors.push({ name, dims, type: t, data });
   };
-  const normal = (scale: number) => (n: number) => Float32Array.from({ length: n }, () => g() * scale);
-  const norm = (n: number) => Float32Array.from({ length: n }, () => 1 + 0.2 * g());
+  const normal = (scale: number): Fill => (out) => {
+    for (let i = 0; i < out.length; i++) out[i] = g() * scale;
+  };
+  const norm: Fill = (out) => {
+    for (let i = 0; i < out.length; i++) out[i] = 1 + 0.2 * g();
+  };
   const mat = (cols: number) => normal(1 / Math.sqrt(cols));
 
   add('token_embd.weight', [o.dim, o.vocab], o.embdType ?? type, normal(1));
@@ -74,7 +108,11 @@ export function syntheticLlama(o: SyntheticOptions): SyntheticModel {
   }
   add('output_norm.weight', [o.dim], GgmlType.F32, norm);
   if (!o.tied) add('output.weight', [o.dim, o.vocab], type, mat(o.dim));
-  if (o.ropeFreqs) add('rope_freqs.weight', [hd / 2], GgmlType.F32, (n) => Float32Array.from({ length: n }, (_, i) => (i < n / 2 ? 1 : 1 + i / 4)));
+  if (o.ropeFreqs) {
+    add('rope_freqs.weight', [hd / 2], GgmlType.F32, (out, start, n) => {
+      for (let j = 0; j < out.length; j++) out[j] = start + j < n / 2 ? 1 : 1 + (start + j) / 4;
+    });
+  }
 
   const tokens = [...BYTE_TO_CHAR, '<|endoftext|>'];
   while (tokens.length < o.vocab) tokens.push(`<unused${tokens.length}>`);

@@ -1,0 +1,172 @@
+// LLM throughput on the Node WebGPU substrates: for each model, prefill tok/s over a 64-token
+// prompt, greedy decode tok/s with one submit per token and GPU sampling (as a chat session runs),
+// and the weight bandwidth that decode achieves, held against a plain copy kernel timed in the
+// same run. Decode reads every weight once per token, so (weight bytes per token) x (tok/s) over
+// the copy's GB/s says how close the kernels come to streaming memory as fast as it can move.
+//   npm run bench -- llm                      # embedded models + SmolLM2-135M shapes
+//   BENCH_MODELS=all npm run bench -- llm     # + Qwen2.5-0.5B shapes (a few minutes to build)
+//   BENCH_MODELS=embedded,qwen2.5 BENCH_TOKENS=8 WEBGPU_SUBSTRATES=lavapipe npm run bench -- llm
+import { foldGroups, packUniforms } from '../kernels/common';
+import { rowLayout } from '../kernels/quant/format';
+import type { QWeight } from '../kernels/quant/qweights';
+import { sampler } from '../kernels/sample';
+import { readLlamaConfig } from '../models/llama/config';
+import { LlamaModel } from '../models/llama/model';
+import { loadLlamaWeights, releaseLlamaWeights } from '../models/llama/weights';
+import { parseGguf } from '../formats/gguf/parse';
+import { bufferSource } from '../formats/source';
+import type { GpuRuntime } from '../runtime/runtime';
+import { nodeSubstrates } from '../test/node-gpu';
+import { mulberry32 } from '../util/rng';
+import { benchModels, typeSummary, type BenchModel } from './llm-models';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const PROMPT = 64;
+const COPY_BYTES = 64 << 20;
+const MB = 1e6;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Plain copy over up to 64 MiB: (read + write) bytes per second, median of RUNS, GPU timestamps. */
+async function copyBandwidth(rt: GpuRuntime): Promise<{ bytes: number; ms: number; gbps: number }> {
+  const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
+  const bytes = Math.floor(Math.min(COPY_BYTES, limit) / 16) * 16;
+  const n = bytes / 16;
+  const WG = 256;
+  const pipeline = await rt.pipelines.get({ shader: 'bench-copy', label: `bench-copy.wg${WG}`, defines: { WG_SIZE: WG } });
+  const src = await rt.upload(new Float32Array(bytes / 4).fill(1), 'activations', 'bench-copy.src');
+  const dst = await rt.storage(bytes, 'activations', 'bench-copy.dst');
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const rec = rt.recorder({ profile: true, label: 'bench-copy' });
+    rec.dispatch({ pipeline, label: `bench-copy.wg${WG}`, bindings: [src.buffer, dst.buffer], workgroups: foldGroups(Math.ceil(n / WG)), uniforms: packUniforms([n]) });
+    const t = await rec.submit();
+    if (i > 0) samples.push(t.kernels.reduce((s, k) => s + k.ms, 0));
+  }
+  rt.pool.release(src);
+  rt.pool.release(dst);
+  const ms = median(samples);
+  return { bytes, ms, gbps: (2 * bytes) / (ms / 1e3) / 1e9 };
+}
+
+/** Bytes one decode token reads of the weights as they lie on the GPU: every matrix and vector
+ *  once, the LM head, but of the embedding table only the row it looks up. */
+function decodeWeightBytes(m: LlamaModel): number {
+  const { cfg, weights: w } = m;
+  const rowBytes = (q: QWeight) => {
+    const l = rowLayout(q.type, q.K);
+    return (l.qStride + l.sStride) * 4;
+  };
+  const matBytes = (q: QWeight) => q.rows * rowBytes(q);
+  let n = rowBytes(w.embd) + matBytes(w.head) + cfg.dim * 4;
+  for (const L of w.layers) n += [L.q, L.k, L.v, L.o, L.gate, L.up, L.down].reduce((s, q) => s + matBytes(q), 0);
+  const bias = cfg.qkvBias ? (cfg.heads + 2 * cfg.kvHeads) * cfg.headDim : 0;
+  return n + cfg.layers * (2 * cfg.dim + bias) * 4;
+}
+
+interface ModelResult {
+  loadS: number;
+  perTokenBytes: number;
+  gpuWeightBytes: number;
+  prefillTokS: number;
+  decodeTokS: number;
+  medianMs: number;
+  gpuMs: number;
+  gpuTimed: string;
+  tokens: number;
+}
+
+async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): Promise<ModelResult> {
+  const t0 = performance.now();
+  const bytes = bm.bytes();
+  const source = bufferSource(bytes, bm.name);
+  const file = await parseGguf(source);
+  const cfg = readLlamaConfig(file);
+  const tokens = Math.max(1, Math.min(wantTokens, cfg.contextLength - PROMPT - 1));
+  const weights = await loadLlamaWeights(rt, file, source, cfg);
+  const model = await LlamaModel.create(rt, cfg, weights, { contextLength: PROMPT + tokens + 1, prefillChunk: PROMPT });
+  const sample = await sampler(rt, { vocab: cfg.vocab });
+  const out = await rt.storage(16, 'staging', 'bench.sample-out');
+  const loadS = (performance.now() - t0) / 1e3;
+
+  /** One submit as a session runs it: the step, greedy sampling on the GPU, a 4-byte read. */
+  const step = async (ids: number[], pos: number, profile = false) => {
+    const rec = rt.recorder({ profile, label: 'bench.llm-step' });
+    model.record(rec, ids, pos);
+    sample.encode(rec, { logits: model.logitsBuffer, out: out.buffer, params: { temperature: 0 }, u: 0 });
+    const read = rec.read(out.buffer, 0, 4);
+    const ts = performance.now();
+    const timing = await rec.submit();
+    const id = new Uint32Array(await read)[0];
+    return { id, ms: performance.now() - ts, timing, dispatches: rec.dispatches };
+  };
+
+  const rand = mulberry32(42);
+  const prompt = Array.from({ length: PROMPT }, () => Math.floor(rand() * Math.min(cfg.vocab, 256)));
+  await step([prompt[0]], 0); // touches every weight once: first-use costs stay out of the timings
+  const pre = await step(prompt, 0);
+  let id = pre.id;
+  const stepMs: number[] = [];
+  for (let i = 0; i < tokens; i++) {
+    const r = await step([id], PROMPT + i);
+    stepMs.push(r.ms);
+    id = r.id;
+  }
+  const prof = await step([id], PROMPT + tokens, true);
+  const gpuMs = prof.timing.kernels.reduce((s, k) => s + k.ms, 0);
+  const timed = prof.timing.source === 'timestamp' ? prof.timing.kernels.length : 0;
+
+  const res: ModelResult = {
+    loadS,
+    perTokenBytes: decodeWeightBytes(model),
+    gpuWeightBytes: weights.bytes,
+    prefillTokS: PROMPT / (pre.ms / 1e3),
+    decodeTokS: tokens / (stepMs.reduce((a, b) => a + b, 0) / 1e3),
+    medianMs: median(stepMs),
+    gpuMs,
+    gpuTimed: timed === prof.dispatches ? 'all dispatches' : `${timed} of ${prof.dispatches} dispatches timed`,
+    tokens,
+  };
+  sample.release();
+  rt.pool.release(out);
+  model.release();
+  releaseLlamaWeights(rt, weights);
+  rt.pool.trim();
+  return res;
+}
+
+const models = benchModels(process.env.BENCH_MODELS);
+const tokensFor = (bm: BenchModel, sub: string) =>
+  Number(process.env.BENCH_TOKENS ?? (bm.big && sub === 'swiftshader' ? 8 : 32));
+
+console.log('\nSoftware adapters (Vulkan emulated on 2 shared CPU cores): the absolute numbers say nothing about a real');
+console.log('GPU; only ratios within one run mean anything (weight GB/s vs the copy GB/s, one model or type vs another).');
+for (const bm of models) {
+  const t = performance.now();
+  const b = bm.bytes();
+  console.log(`\n[model] ${bm.name}: ${(b.length / MB).toFixed(1)} MB GGUF${bm.built ? ` (built in ${((performance.now() - t) / 1e3).toFixed(1)} s)` : ''}`);
+  console.log(`        types: ${await typeSummary(b)}`);
+}
+
+for (const sub of nodeSubstrates()) {
+  const rt = await sub.runtime();
+  const a = rt.report.adapter;
+  console.log(`\n== ${sub.name}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ')}`);
+  const copy = await copyBandwidth(rt);
+  console.log(`  copy baseline: bench-copy over ${(copy.bytes / 2 ** 20).toFixed(0)} MiB, median of ${RUNS}, GPU timestamps: ` +
+    `${copy.ms.toFixed(2)} ms = ${copy.gbps.toFixed(2)} GB/s (read + write)`);
+  for (const bm of models) {
+    const r = await benchModel(rt, bm, tokensFor(bm, sub.name));
+    const gbps = (r.perTokenBytes * r.decodeTokS) / 1e9;
+    console.log(`\n  ${bm.name} (load + compile ${r.loadS.toFixed(1)} s; ${(r.gpuWeightBytes / MB).toFixed(1)} MB of weights on the GPU, ` +
+      `${(r.perTokenBytes / MB).toFixed(1)} MB read per decode token)`);
+    console.log(`    prefill ${PROMPT} tokens: ${r.prefillTokS.toFixed(1)} tok/s`);
+    console.log(`    decode ${r.tokens} tokens (greedy, 1 submit/token): ${r.decodeTokS.toFixed(2)} tok/s, median ${r.medianMs.toFixed(1)} ms/token` +
+      ` (GPU time of one profiled token: ${r.gpuMs.toFixed(1)} ms, ${r.gpuTimed})`);
+    console.log(`    weight bandwidth: ${gbps.toFixed(2)} GB/s = ${((100 * gbps) / copy.gbps).toFixed(1)}% of copy`);
+  }
+  rt.destroy();
+}
+console.log('\nWeight bandwidth = bytes of weights read per decode token (all layers, LM head, one embedding row; KV cache');
+console.log('and activations not counted) x decode tok/s (wall clock, submit and 4-byte readback included).');
+process.exit(0);
