@@ -11,7 +11,7 @@ import { attentionCases } from './attention.cases';
 import { sampleCases } from './sample.cases';
 import { embeddingQuickCases } from './quant/embedding.cases';
 import { qmatmulQuickCases } from './quant/qmatmul.cases';
-import { qmatvecQuickCases } from './quant/qmatvec.cases';
+import { qmatvecBatchQuickCases, qmatvecQuickCases } from './quant/qmatvec.cases';
 
 export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   elementwise: elementwiseCases,
@@ -24,7 +24,7 @@ export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   sample: sampleCases,
   // Quant families register a subset (every type, both variants, fused epilogue, split weights);
   // the full sweeps run in src/kernels/quant/*.test.ts.
-  qmatvec: qmatvecQuickCases,
+  qmatvec: [...qmatvecQuickCases, ...qmatvecBatchQuickCases],
   qmatmul: qmatmulQuickCases,
   embedding: embeddingQuickCases,
 };

@@ -254,13 +254,15 @@ function kernelVariants(): Variant[] {
         d.B_PARAMS = names.length;
         return d;
       };
-      const shapes: [string, boolean, boolean, boolean][] = [
-        ['rows', false, false, false],
-        ['rows', false, true, true],
-        ['coop', false, true, false],
-        ['coop', true, false, true],
+      const shapes: [string, boolean, boolean, boolean, boolean][] = [
+        ['rows', false, false, false, false],
+        ['rows', false, true, true, false],
+        ['coop', false, true, false, false],
+        ['coop', true, false, true, false],
+        ['rows', false, true, false, true],
+        ['coop', true, false, true, true],
       ];
-      for (const [variant, sg, bias, residual] of shapes) {
+      for (const [variant, sg, bias, residual, batch] of shapes) {
         out.push({
           shader: 'qmatvec',
           defines: {
@@ -272,6 +274,8 @@ function kernelVariants(): Variant[] {
             SUBGROUPS: sg,
             BIAS: bias,
             RESIDUAL: residual,
+            BATCH: batch,
+            ...(batch ? { TMAX: 8 } : {}),
           },
           f16: native,
           subgroups: sg,

@@ -3,12 +3,14 @@
 // fused bias / residual; weights split into row parts. Held against the dequantized weights
 // (dequant.ts) with float64 accumulation, errors normalised per output by sum_k |x||w| (+|b|+|r|):
 // the scale of f32 rounding in a dot product, so one tolerance model serves every type.
+// Batch cases (qmatvecBatchCases): the same kernels compiled with `batch`, on T = 1, 2, 3, 7, 8
+// tokens (TMAX = 8), held against the same reference with M = T.
 import { byTermScale, checkOp, type KernelCase } from '../check/cases';
 import { randn } from '../check/data';
 import { qlinearRef } from '../ref/qmatmul';
 import { QUANT_FORMATS, QUANT_TYPES, type QuantType } from './format';
 import { testWeight } from './qdata';
-import { qmatvec, type QmatvecVariant } from './qmatvec';
+import { qmatvec, QMATVEC_TMAX, type QmatvecVariant } from './qmatvec';
 
 /**
  * f32 dot-product bound in units of sum|x||w|: K products and a sum of K terms each round once
@@ -37,37 +39,43 @@ export interface MvCase {
   residual?: boolean;
   /** Split the weight into row parts of this many rows. */
   split?: number;
+  /** Tokens: compiles the kernel with `batch` and runs x [T, K] (absent: the T = 1 kernel). */
+  T?: number;
 }
 
 export function mvCase(c: MvCase): KernelCase {
   const { type, N, K, variant } = c;
+  const batch = c.T !== undefined;
+  const T = c.T ?? 1;
   const native = type === 'f16' && !c.packed;
   const name =
-    `${type}${type === 'f16' ? (native ? '-native' : '-packed') : ''} N=${N} K=${K} ${variant}${c.subgroups ? '-sg' : ''}` +
+    `${type}${type === 'f16' ? (native ? '-native' : '-packed') : ''}${batch ? ` T=${T}` : ''} N=${N} K=${K} ${variant}${c.subgroups ? '-sg' : ''}` +
     `${c.bias ? ' +bias' : ''}${c.residual ? ' +res' : ''}${c.split ? ` split/${c.split}` : ''}`;
   return {
     kernel: 'qmatvec',
     name,
     needs: { ...(native ? { f16: true } : {}), ...(c.subgroups ? { subgroups: true } : {}) },
     run: (rt) => {
-      const seed = N * 131 + K * 7 + QUANT_TYPES.indexOf(type);
+      const seed = N * 131 + K * 7 + QUANT_TYPES.indexOf(type) + (batch ? T * 1009 : 0);
       const w = testWeight(type, N, K, seed, c.split);
-      const x = randn(K, seed + 1, { outlierRate: 0.02 });
+      const x = randn(T * K, seed + 1, { outlierRate: 0.02 });
       const bias = c.bias ? randn(N, seed + 2, { outlierRate: 0 }) : undefined;
-      const residual = c.residual ? randn(N, seed + 3, { scale: 3 }) : undefined;
-      const ref = qlinearRef(x, w.ref, 1, N, K, { bias, residual });
+      const residual = c.residual ? randn(T * N, seed + 3, { scale: 3 }) : undefined;
+      const ref = qlinearRef(x, w.ref, T, N, K, { bias, residual });
       return checkOp(rt, {
         kernel: 'qmatvec',
         name,
         inputs: { x, ...w.inputs, ...(bias ? { bias } : {}), ...(residual ? { r: residual } : {}) },
-        outputs: { y: N * 4 },
+        outputs: { y: T * N * 4 },
         async prepare(rt) {
           if (native && !rt.caps.f16) throw new Error('native f16 case on a device without shader-f16');
-          const k = await qmatvec(rt, { type, variant, subgroups: c.subgroups ?? false, forcePacked: c.packed, bias: c.bias, residual: c.residual });
+          const k = await qmatvec(rt, {
+            type, variant, subgroups: c.subgroups ?? false, forcePacked: c.packed, bias: c.bias, residual: c.residual, batch,
+          });
           return {
             variant: k.label,
             encode: (rec, b) =>
-              k.encode(rec, { x: b.x.buffer, parts: w.parts(b), y: b.y.buffer, N, K, bias: b.bias?.buffer, residual: b.r?.buffer }),
+              k.encode(rec, { x: b.x.buffer, parts: w.parts(b), y: b.y.buffer, N, K, T, bias: b.bias?.buffer, residual: b.r?.buffer }),
           };
         },
         reference: () => ref.out,
@@ -108,3 +116,34 @@ export const qmatvecQuickCases: KernelCase[] = QUANT_TYPES.flatMap((type): MvCas
     { type, N, K, variant: 'coop', subgroups: true, packed: type === 'f16', bias: true, residual: true, split: 16 },
   ];
 }).map(mvCase);
+
+/** (T, N, K) per block size for the batch kernel: T = 2, 3, 7, TMAX against N = 1, 33, 257. */
+export function qBatchShapes(type: QuantType): [number, number, number][] {
+  const bs = QUANT_FORMATS[type].blockSize;
+  const [k1, k2, k3, k4] = bs === 1 ? [13, 257, 64, 512] : bs === 32 ? [32, 256, 64, 512] : [256, 512, 256, 512];
+  return [[2, 1, k1], [3, 33, k2], [7, 257, k3], [QMATVEC_TMAX, 33, k4]];
+}
+
+function batchTypeCases(type: QuantType): MvCase[] {
+  const storages = type === 'f16' ? [false, true] : [false];
+  const shapes = qBatchShapes(type);
+  const [, [, n33, k33]] = shapes;
+  return storages.flatMap((packed): MvCase[] => [
+    ...shapes.map(([T, N, K]): MvCase => ({ type, T, N, K, variant: 'rows', packed })),
+    ...shapes.map(([T, N, K], i): MvCase => ({ type, T, N, K, variant: 'coop', subgroups: i % 2 === 1, packed })),
+    { type, T: 1, N: n33, K: k33, variant: 'rows', packed },
+    { type, T: QMATVEC_TMAX, N: 257, K: k33, variant: 'rows', bias: true, residual: true, split: 100, packed },
+    { type, T: 3, N: 257, K: k33, variant: 'coop', subgroups: true, bias: true, split: 64, packed },
+  ]);
+}
+
+/** Every batch case (src/kernels/quant/qmatvec-batch.test.ts). */
+export const qmatvecBatchCases: KernelCase[] = QUANT_TYPES.flatMap(batchTypeCases).map(mvCase);
+
+/** Three for the in-app self-test: the rows loop with the fused epilogue on a split weight, the
+ *  coop loop's per-token reductions, and a 5-bit reader at TMAX. */
+export const qmatvecBatchQuickCases: KernelCase[] = [
+  mvCase({ type: 'q4_k', T: 3, N: 33, K: 512, variant: 'rows', bias: true, residual: true, split: 20 }),
+  mvCase({ type: 'q8_0', T: 7, N: 257, K: 64, variant: 'coop', subgroups: true }),
+  mvCase({ type: 'q5_1', T: QMATVEC_TMAX, N: 33, K: 256, variant: 'rows' }),
+];

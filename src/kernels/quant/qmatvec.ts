@@ -2,13 +2,18 @@
 // Shader: shaders/qmatvec.wgsl (+ lib/quant.wgsl). Variants as matvec.ts: `rows` (an invocation per
 // row, no barriers: CPU-backed adapters) and `coop` (a workgroup per row, wg_sum, optionally with
 // subgroups: real GPUs). A weight split into row parts (repack.ts) is one dispatch per part.
+// `batch` compiles the same variants for up to QMATVEC_TMAX tokens at once (y[t, n] = W[n, :] ·
+// x[t, :]): short prefills, where qmatmul's 64-row tiles would be almost all padding.
 import type { GpuRuntime } from '../../runtime/runtime';
 import type { Recorder } from '../../runtime/recorder';
-import { foldGroups, guard, guardBytes, guardDim, packUniforms, type Binding } from '../common';
+import { foldGroups, guard, guardBytes, guardDim, guardIndex, packUniforms, type Binding } from '../common';
 import { bindingSlots, checkK, quantDefines, QUANT_FORMATS, rowLayout, type QuantType } from './format';
 import { guardParts, type QWeightPart } from './qweights';
 
 export type QmatvecVariant = 'rows' | 'coop';
+
+/** Most tokens a `batch` kernel takes per dispatch (its register accumulators, one per token). */
+export const QMATVEC_TMAX = 8;
 
 export interface QmatvecOptions {
   type: QuantType;
@@ -19,15 +24,21 @@ export interface QmatvecOptions {
   forcePacked?: boolean;
   bias?: boolean;
   residual?: boolean;
+  /** Take T = 1..QMATVEC_TMAX tokens per dispatch (args.T): x [T, K], y and residual [T, N]. */
+  batch?: boolean;
 }
 
 export interface QmatvecArgs {
+  /** [K], or [T, K] for a batch kernel. */
   x: Binding;
   parts: readonly QWeightPart[];
+  /** [N], or [T, N] for a batch kernel (the residual likewise). */
   y: Binding;
   /** Total rows (sum of the parts' rows). */
   N: number;
   K: number;
+  /** Tokens (rows of x and y): 1 unless the kernel was compiled with `batch` (default 1). */
+  T?: number;
   bias?: Binding;
   residual?: Binding;
 }
@@ -48,9 +59,11 @@ export async function qmatvec(rt: GpuRuntime, opts: QmatvecOptions): Promise<Qma
   const nativeF16 = type === 'f16' && rt.caps.f16 && !opts.forcePacked;
   const dense = QUANT_FORMATS[type].dense;
   const wg = 64;
+  const batch = opts.batch ?? false;
+  const tmax = batch ? QMATVEC_TMAX : 1;
   const storage = type === 'f16' ? (nativeF16 ? '' : '-packed') : '';
   const epi = `${opts.bias ? '-bias' : ''}${opts.residual ? '-res' : ''}`;
-  const label = `qmatvec.${type}${storage}-${variant}${subgroups ? '-sg' : ''}${epi}`;
+  const label = `qmatvec.${type}${storage}-${variant}${subgroups ? '-sg' : ''}${batch ? `-t${tmax}` : ''}${epi}`;
   const slots = ['x', 'q', ...(dense ? [] : ['s']), 'y', ...(opts.bias ? ['bias'] : []), ...(opts.residual ? ['r'] : [])];
   const pipeline = await rt.pipelines.get({
     shader: 'qmatvec',
@@ -64,20 +77,25 @@ export async function qmatvec(rt: GpuRuntime, opts: QmatvecOptions): Promise<Qma
       SUBGROUPS: subgroups,
       BIAS: opts.bias ?? false,
       RESIDUAL: opts.residual ?? false,
+      BATCH: batch,
+      ...(batch ? { TMAX: tmax } : {}),
     },
   });
   return {
     label,
-    encode(rec, { x, parts, y, N, K, bias, residual }) {
+    encode(rec, { x, parts, y, N, K, T = 1, bias, residual }) {
       guardDim(label, 'N', N);
       checkK(type, K, label);
+      guard(Number.isInteger(T) && T >= 1 && T <= tmax, label, `T must be 1..${tmax}${batch ? '' : ' (compile with batch for more)'} (got ${T})`);
       guardParts(label, type, parts, N, K);
-      guardBytes(label, 'x', x, K * 4);
-      guardBytes(label, 'y', y, N * 4);
+      guardIndex(label, 'y', T * N);
+      guardIndex(label, 'x', T * K);
+      guardBytes(label, 'x', x, T * K * 4);
+      guardBytes(label, 'y', y, T * N * 4);
       guard(!opts.bias || bias !== undefined, label, 'compiled with a bias but none was passed');
       guard(!opts.residual || residual !== undefined, label, 'compiled with a residual but none was passed');
       if (bias) guardBytes(label, 'bias', bias, N * 4);
-      if (residual) guardBytes(label, 'residual', residual, N * 4);
+      if (residual) guardBytes(label, 'residual', residual, T * N * 4);
       const l = rowLayout(type, K);
       for (const p of parts) {
         const bindings = [x, p.q, ...(dense ? [] : [p.s!]), y, ...(opts.bias ? [bias!] : []), ...(opts.residual ? [residual!] : [])];
@@ -87,7 +105,7 @@ export async function qmatvec(rt: GpuRuntime, opts: QmatvecOptions): Promise<Qma
           label,
           bindings,
           workgroups: foldGroups(groups),
-          uniforms: packUniforms([p.rows, K, l.chunks, l.qStride, l.sStride, p.rowStart]),
+          uniforms: packUniforms([p.rows, K, l.chunks, l.qStride, l.sStride, p.rowStart, ...(batch ? [T, N] : [])]),
         });
       }
     },

@@ -1,6 +1,7 @@
 // The llama forward pass on the GPU: every op of a step recorded into one command encoder, one
-// submit per step. Prefill steps (T > 1 tokens) use the tiled quantized matmul and the causal
-// prefill attention; decode steps (T = 1) use the matvec and split-KV decode attention. Only the
+// submit per step. Prefill steps (T > 1 tokens) use the causal prefill attention and, for linear
+// layers, the batched matvec up to QMATVEC_TMAX tokens and the tiled quantized matmul beyond;
+// decode steps (T = 1) use the matvec and split-KV decode attention. Only the
 // last token's logits are computed (the LM head is the largest matrix). Activation buffers are
 // sized once for the prefill chunk, the KV cache once for the context.
 //
@@ -12,7 +13,7 @@ import { elementwise, type ElementwiseKernel } from '../../kernels/elementwise';
 import { allocKvCache, encodeKvWrite, type KvCache } from '../../kernels/kv-cache';
 import { embedding, type EmbeddingKernel } from '../../kernels/quant/embedding';
 import { qmatmul, type QmatmulKernel } from '../../kernels/quant/qmatmul';
-import { qmatvec, type QmatvecKernel } from '../../kernels/quant/qmatvec';
+import { qmatvec, QMATVEC_TMAX, type QmatvecKernel } from '../../kernels/quant/qmatvec';
 import type { QWeight } from '../../kernels/quant/qweights';
 import type { QuantType } from '../../kernels/quant/format';
 import { rmsnorm, type RmsNormKernel } from '../../kernels/rmsnorm';
@@ -34,7 +35,11 @@ export interface LlamaModelOptions {
 }
 
 interface Linear {
+  /** T = 1 (decode). */
   vec: QmatvecKernel;
+  /** 2 <= T <= QMATVEC_TMAX: short prompts and chat turns, where qmatmul's 64-row tiles idle. */
+  batch: QmatvecKernel;
+  /** Longer prefill chunks. */
   mat: QmatmulKernel;
 }
 
@@ -82,7 +87,7 @@ export class LlamaModel {
     const wanted = new Map(mats.map((m) => [linKey(m.w.type, m.bias), m]));
     const jobs: Promise<unknown>[] = [];
     let done = 0;
-    const total = 8 + 2 * wanted.size;
+    const total = 8 + 3 * wanted.size;
     const track = <T>(p: Promise<T>): Promise<T> => {
       jobs.push(p);
       return p.then((v) => {
@@ -92,11 +97,12 @@ export class LlamaModel {
     };
     const linear = new Map<string, Linear>();
     const linJobs = [...wanted.entries()].map(async ([key, m]) => {
-      const [vec, mat] = await Promise.all([
+      const [vec, batch, mat] = await Promise.all([
         track(qmatvec(rt, { type: m.w.type, bias: m.bias })),
+        track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true })),
         track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: false })),
       ]);
-      linear.set(key, { vec, mat });
+      linear.set(key, { vec, batch, mat });
     });
     const [embd, norm, ropeK, prefill, decode, add, siluMul] = await Promise.all([
       track(embedding(rt, { type: w.embd.type })),
@@ -157,6 +163,7 @@ export class LlamaModel {
     const l = this.k.linear.get(linKey(w.type, bias !== undefined));
     if (!l) throw new EngineError('Internal', `llama: no linear kernel compiled for ${linKey(w.type, bias !== undefined)}`);
     if (T === 1) l.vec.encode(rec, { x, parts: w.parts, y, N: w.rows, K: w.K, bias });
+    else if (T <= QMATVEC_TMAX) l.batch.encode(rec, { x, parts: w.parts, y, N: w.rows, K: w.K, T, bias });
     else l.mat.encode(rec, { a: x, parts: w.parts, out: y, M: T, N: w.rows, K: w.K, bias });
   }
 

@@ -1,0 +1,4 @@
+import { kernelSuite } from '../../test/kernel-suite';
+import { qmatvecBatchCases } from './qmatvec.cases';
+
+await kernelSuite('qmatvec-batch', qmatvecBatchCases);
