@@ -71,3 +71,27 @@ test('a corrupt GGUF is refused with a clear error and the loaded model keeps wo
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('gen-stats')).toBeVisible({ timeout: 60_000 });
 });
+
+test('chat mode: the template renders turns, the second turn reuses the KV cache, New chat starts over', async ({ page }) => {
+  await ready(page);
+  await page.getByTestId('mode-chat').check();
+  await setField(page, 'max tokens', '24');
+  await setField(page, 'temperature', '0');
+  await page.getByTestId('prompt').fill('Tell me about the sea.');
+  await page.getByTestId('prompt').press('Enter');
+  await expect(page.getByTestId('turn-assistant')).toHaveCount(1, { timeout: 120_000 });
+  await expect(page.getByTestId('turn-user')).toHaveText(/Tell me about the sea\./);
+  expect((await page.getByTestId('turn-assistant').innerText()).length).toBeGreaterThan('Model '.length);
+  await expect(page.getByTestId('prompt')).toHaveValue('');
+
+  await page.getByTestId('prompt').fill('And the ship?');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('turn-assistant')).toHaveCount(2, { timeout: 120_000 });
+  const stats = await page.getByTestId('gen-stats').innerText();
+  const reused = Number(/\((\d+) reused/.exec(stats)?.[1] ?? '0');
+  expect(reused, stats).toBeGreaterThan(5);
+  await page.screenshot({ path: 'e2e/screenshots/chat.png', fullPage: true });
+
+  await page.getByTestId('new-chat').click();
+  await expect(page.getByTestId('turn-user')).toHaveCount(0);
+});

@@ -10,6 +10,7 @@ import {
   type ModelInfo,
   type ModelSource,
   type SamplingSettings,
+  type ChatTurn,
   type SelfTestCase,
   type SelfTestSummary,
 } from '../engine/protocol';
@@ -51,6 +52,11 @@ export interface LoadState {
 
 export interface GenState {
   running: boolean;
+  /** 'raw' continues the prompt; 'chat' renders the conversation with the model's chat template. */
+  mode: 'raw' | 'chat';
+  /** Finished chat turns (the system prompt is kept apart). */
+  messages: ChatTurn[];
+  system: string;
   prompt: string;
   output: string;
   stats: GenerationStats | null;
@@ -65,6 +71,10 @@ export interface SessionState {
   loadModel(source: ModelSource): Promise<void>;
   cancelLoad(): void;
   setPrompt(prompt: string): void;
+  setMode(mode: 'raw' | 'chat'): void;
+  setSystem(system: string): void;
+  /** Forget the conversation (and its KV cache). */
+  newChat(): Promise<void>;
   setSampling(patch: Partial<SamplingSettings>): void;
   generate(): Promise<void>;
   stopGeneration(): void;
@@ -150,7 +160,7 @@ export function createSessionStore(
       model: null,
       loading: null,
       sampling: { ...DEFAULT_SAMPLING },
-      gen: { running: false, prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null },
+      gen: { running: false, mode: 'raw', messages: [], system: '', prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null },
 
       async loadModel(source) {
         if (get().loading || get().status !== 'ready') return;
@@ -175,6 +185,21 @@ export function createSessionStore(
         set((s) => ({ gen: { ...s.gen, prompt } }));
       },
 
+      setMode(mode) {
+        if (get().gen.running) return;
+        set((s) => ({ gen: { ...s.gen, mode, output: '', stats: null, finish: null } }));
+      },
+
+      setSystem(system) {
+        set((s) => ({ gen: { ...s.gen, system } }));
+      },
+
+      async newChat() {
+        if (get().gen.running) return;
+        set((s) => ({ gen: { ...s.gen, messages: [], output: '', stats: null, finish: null } }));
+        if (get().model) await engine.call((api) => api.resetContext());
+      },
+
       setSampling(patch) {
         set((s) => ({ sampling: { ...s.sampling, ...patch } }));
       },
@@ -184,19 +209,33 @@ export function createSessionStore(
         if (gen.running || !model) return;
         genAbort = new AbortController();
         pendingText = '';
-        set({ gen: { ...gen, running: true, output: '', stats: null, finish: null } });
+        const chat = gen.mode === 'chat';
+        const turns: ChatTurn[] = chat ? [...gen.messages, { role: 'user', content: gen.prompt }] : [];
+        const messages: ChatTurn[] = chat && gen.system.trim() ? [{ role: 'system', content: gen.system }, ...turns] : turns;
+        // In chat mode the typed message moves into the conversation; it comes back if the turn fails.
+        set({ gen: { ...gen, running: true, output: '', stats: null, finish: null, ...(chat ? { messages: turns, prompt: '' } : {}) } });
         try {
           const r = await engine.call(
-            (api, id) => api.generate(id, { mode: 'raw', prompt: gen.prompt, sampling, profile: false }),
+            (api, id) =>
+              api.generate(id, chat ? { mode: 'chat', messages, sampling } : { mode: 'raw', prompt: gen.prompt, sampling, profile: false }),
             { signal: genAbort.signal, what: 'Generation' },
           );
           // The final text replaces the streamed one; drop tokens still waiting for a frame, or
           // the pending flush would append them a second time.
           pendingText = '';
-          set((s) => ({ gen: { ...s.gen, output: r.text, stats: r.stats, finish: r.finish } }));
+          set((s) => ({
+            gen: {
+              ...s.gen,
+              output: chat ? '' : r.text,
+              messages: chat ? [...turns, { role: 'assistant', content: r.text }] : s.gen.messages,
+              stats: r.stats,
+              finish: r.finish,
+            },
+          }));
           useMetrics.getState().setGeneration(r.stats);
         } catch (e) {
           pushError(e);
+          if (chat) set((s) => ({ gen: { ...s.gen, messages: gen.messages, prompt: gen.prompt, output: '' } }));
         } finally {
           genAbort = null;
           set((s) => ({ gen: { ...s.gen, running: false } }));

@@ -68,16 +68,64 @@ export function TextPanel() {
   const setSampling = useSession((s) => s.setSampling);
   const generate = useSession((s) => s.generate);
   const stop = useSession((s) => s.stopGeneration);
+  const setMode = useSession((s) => s.setMode);
+  const setSystem = useSession((s) => s.setSystem);
+  const newChat = useSession((s) => s.newChat);
   const st = gen.stats;
+  const chat = gen.mode === 'chat';
   return (
     <section className="panel" data-testid="text-panel" aria-label="Text generation">
       <h2>Text</h2>
       <ModelCard />
+      <div className="row" role="radiogroup" aria-label="Mode">
+        {(['chat', 'raw'] as const).map((m) => (
+          <label key={m}>
+            <input type="radio" name="mode" checked={gen.mode === m} disabled={gen.running} onChange={() => setMode(m)} data-testid={`mode-${m}`} />{' '}
+            {m === 'chat' ? 'Chat (the model’s chat template)' : 'Raw completion'}
+          </label>
+        ))}
+        {chat && (
+          <button onClick={() => void newChat()} disabled={gen.running} data-testid="new-chat">
+            New chat
+          </button>
+        )}
+      </div>
+      {chat && (
+        <>
+          <input
+            className="system"
+            placeholder="System prompt (optional)"
+            value={gen.system}
+            onChange={(e) => setSystem(e.target.value)}
+            aria-label="System prompt"
+            data-testid="system"
+          />
+          <div className="chat" data-testid="chat" aria-live="polite">
+            {gen.messages.map((m, i) => (
+              <div key={i} className={`turn ${m.role}`} data-testid={`turn-${m.role}`}>
+                <b>{m.role === 'user' ? 'You' : 'Model'}</b> {m.content}
+              </div>
+            ))}
+            {gen.running && (
+              <div className="turn assistant pending" data-testid="turn-pending">
+                <b>Model</b> {gen.output}
+              </div>
+            )}
+          </div>
+        </>
+      )}
       <textarea
         className="prompt"
         rows={3}
         value={gen.prompt}
         onChange={(e) => setPrompt(e.target.value)}
+        onKeyDown={(e) => {
+          if (chat && e.key === 'Enter' && !e.shiftKey) {
+            e.preventDefault();
+            void generate();
+          }
+        }}
+        placeholder={chat ? 'Message (Enter sends, Shift+Enter for a new line)' : 'Prompt to continue'}
         data-testid="prompt"
         aria-label="Prompt"
       />
@@ -104,20 +152,23 @@ export function TextPanel() {
           <button onClick={stop} data-testid="stop">Stop</button>
         ) : (
           <button onClick={() => void generate()} disabled={!model || gen.prompt.length === 0} data-testid="generate">
-            Generate
+            {chat ? 'Send' : 'Generate'}
           </button>
         )}
         {st && (
           <span className="muted" data-testid="gen-stats">
-            {st.generatedTokens} tokens ({gen.finish}) · TTFT {st.timeToFirstTokenMs.toFixed(0)} ms · prefill{' '}
+            {st.generatedTokens} tokens ({gen.finish}) · prompt {st.promptTokens} ({st.reusedTokens} reused from the KV cache) · TTFT{' '}
+            {st.timeToFirstTokenMs.toFixed(0)} ms · prefill{' '}
             {st.prefillTokensPerS.toFixed(1)} tok/s · decode {st.decodeTokensPerS.toFixed(1)} tok/s
           </span>
         )}
       </div>
-      <pre className="output" data-testid="output" aria-live="polite">
-        <span className="muted">{gen.output ? gen.prompt : ''}</span>
-        {gen.output}
-      </pre>
+      {!chat && (
+        <pre className="output" data-testid="output" aria-live="polite">
+          <span className="muted">{gen.output ? gen.prompt : ''}</span>
+          {gen.output}
+        </pre>
+      )}
     </section>
   );
 }
