@@ -8,8 +8,10 @@ import { RefLlama } from './ref';
 import { syntheticLlama, type SyntheticOptions } from './synthetic';
 import { loadInMemory, refGreedy, refWeights } from './testing';
 
-const CASES: { name: string; opts: SyntheticOptions; tol: number }[] = [
+// `chunk` > 8 sends the 9-token prefill through the tiled matmul; 4 through the batched matvec.
+const CASES: { name: string; opts: SyntheticOptions; tol: number; chunk?: number }[] = [
   { name: 'llama f32 GQA', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4 },
+  { name: 'llama f32 GQA, tiled-matmul prefill', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4, chunk: 16 },
   {
     name: 'qwen2 f32 (bias, NeoX, tied)',
     opts: { arch: 'qwen2', dim: 64, layers: 2, heads: 4, kvHeads: 1, ffn: 96, vocab: 300, context: 64, bias: true, tied: true, seed: 2 },
@@ -58,9 +60,9 @@ for (const sub of nodeSubstrates()) {
       it(`${c.name}: chunked prefill then decode match the CPU reference`, async () => {
         const rt = await sub.runtime();
         const { gguf } = syntheticLlama(c.opts);
-        const { file, cfg, model } = await loadInMemory(rt, gguf, { prefillChunk: 4, contextLength: 32 });
+        const { file, cfg, model } = await loadInMemory(rt, gguf, { prefillChunk: c.chunk ?? 4, contextLength: 32 });
         const ref = new RefLlama(cfg, refWeights(file, gguf));
-        const prefillLen = 9; // three chunks: 4 + 4 + 1
+        const prefillLen = 9; // chunks of 4 + 4 + 1, or one of 9 when c.chunk = 16
         let refLogits: Float64Array = new Float64Array();
         for (const t of TOKENS.slice(0, prefillLen)) refLogits = ref.step(t);
         const check = (gpu: Float32Array, want: Float64Array, where: string) => {
