@@ -5,6 +5,7 @@
 // wait in free lists keyed by usage and are handed out again for requests of a similar size.
 // Allocation runs inside an out-of-memory error scope; on failure the free lists are trimmed and
 // the allocation retried once before an OutOfMemory error names what did not fit.
+import { fmtBytes } from '../util/format';
 import { EngineError } from '../util/errors';
 
 export const CATEGORIES = ['weights', 'kv-cache', 'activations', 'staging', 'uniforms'] as const;
@@ -43,13 +44,6 @@ const ALIGN = 256;
 
 function emptyCounts(): Record<BufferCategory, number> {
   return { weights: 0, 'kv-cache': 0, activations: 0, staging: 0, uniforms: 0 };
-}
-
-function fmtBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
-  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
-  return `${n} B`;
 }
 
 export class BufferPool {
@@ -185,4 +179,3 @@ export class BufferPool {
   }
 }
 
-export { fmtBytes };

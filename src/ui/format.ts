@@ -1,10 +1,5 @@
 // Small display helpers shared by the panels.
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
+export { fmtBytes } from '../util/format';
 
 export function fmtErr(x: number): string {
   if (!Number.isFinite(x)) return String(x);

@@ -3,7 +3,7 @@
 import type { GenerateRequest, GenerationResult, LoadModelOptions, ModelInfo, ModelSource } from '../engine/protocol';
 import { renderChat, fallbackChatTemplate } from '../formats/chat-template';
 import { loadError } from '../formats/errors';
-import { GGML_TYPE_INFO } from '../formats/gguf/ggml-types';
+import { ggmlTypeName } from '../formats/gguf/ggml-types';
 import { parseGguf } from '../formats/gguf/parse';
 import type { GgufFile } from '../formats/gguf/types';
 import { blobSource, bufferSource, httpSource, type ByteSource } from '../formats/source';
@@ -34,7 +34,7 @@ function sourceOf(s: ModelSource): ByteSource {
 function tensorTypes(file: GgufFile): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of file.tensors) {
-    const n = GGML_TYPE_INFO[t.type]?.name ?? String(t.type);
+    const n = ggmlTypeName(t.type);
     out[n] = (out[n] ?? 0) + 1;
   }
   return out;

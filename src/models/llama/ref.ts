@@ -2,6 +2,7 @@
 // reference the GPU model is held against on random-weight models. The PyTorch fixtures
 // (training/fixtures) are the independent anchor; this one covers shapes the trained model lacks
 // (qwen2 bias and NeoX RoPE, GQA ratios, llama3 frequency factors).
+import { ropeInvFreqs } from '../../kernels/rope';
 import type { LlamaConfig } from './config';
 
 /** Weights by GGUF tensor name, dequantized; matrices row-major [rows = dims[1], cols = dims[0]]. */
@@ -27,14 +28,6 @@ function matvec(w: Float32Array, x: Float64Array, rows: number, bias?: Float32Ar
   return y;
 }
 
-export function ropeInvFreqs(c: LlamaConfig, factors?: Float32Array): Float64Array {
-  const half = c.rope.dims / 2;
-  const f = new Float64Array(half);
-  for (let i = 0; i < half; i++) {
-    f[i] = (Math.pow(c.rope.base, (-2 * i) / c.rope.dims) * c.rope.freqScale) / (factors ? factors[i] : 1);
-  }
-  return f;
-}
 
 /** Rotate one head vector in place at position `pos`. */
 export function ropeHead(v: Float64Array, off: number, pos: number, c: LlamaConfig, inv: Float64Array): void {
@@ -66,7 +59,12 @@ export class RefLlama {
       this.k.push([]);
       this.v.push([]);
     }
-    this.inv = ropeInvFreqs(c, c.rope.freqFactorsTensor ? w.get(c.rope.freqFactorsTensor) : undefined);
+    this.inv = ropeInvFreqs({
+      base: c.rope.base,
+      rotDim: c.rope.dims,
+      freqScale: c.rope.freqScale,
+      freqFactors: c.rope.freqFactorsTensor ? w.get(c.rope.freqFactorsTensor) : undefined,
+    });
   }
 
   private t(name: string): Float32Array {

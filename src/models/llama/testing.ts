@@ -7,7 +7,7 @@ import { dequantize } from '../../kernels/ref/dequant';
 import type { GpuRuntime } from '../../runtime/runtime';
 import { readLlamaConfig, type LlamaConfig } from './config';
 import { LlamaModel, type LlamaModelOptions } from './model';
-import type { RefWeights } from './ref';
+import { RefLlama, type RefWeights } from './ref';
 import { loadLlamaWeights } from './weights';
 
 export function refWeights(file: GgufFile, bytes: Uint8Array): RefWeights {
@@ -34,9 +34,7 @@ export async function loadInMemory(
 
 /** Greedy continuation by the CPU reference, stopping at an end-of-generation id. */
 export async function refGreedy(gguf: Uint8Array, prompt: number[], n: number, eog: ReadonlySet<number>): Promise<number[]> {
-  const { parseGguf: parse } = await import('../../formats/gguf/parse');
-  const { RefLlama } = await import('./ref');
-  const file = await parse(bufferSource(gguf));
+  const file = await parseGguf(bufferSource(gguf));
   const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf));
   let logits: Float64Array = new Float64Array();
   for (const t of prompt) logits = ref.step(t);

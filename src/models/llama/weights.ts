@@ -9,7 +9,7 @@ import { loadError } from '../../formats/errors';
 import { dequantize } from '../../kernels/ref/dequant';
 import { quantTypeOf, rowLayout, QUANT_FORMATS } from '../../kernels/quant/format';
 import { repack, repackedRowBytes, splitRows } from '../../kernels/quant/repack';
-import type { QWeight, QWeightPart } from '../../kernels/quant/qweights';
+import { bindingLimit, type QWeight, type QWeightPart } from '../../kernels/quant/qweights';
 import type { PooledBuffer } from '../../runtime/buffer-pool';
 import type { GpuRuntime } from '../../runtime/runtime';
 import { throwIfAborted } from '../../util/errors';
@@ -77,7 +77,7 @@ export async function loadLlamaWeights(
   const buffers: PooledBuffer[] = [];
   const total = weightFileBytes(file, cfg);
   const chunkBytes = opts.chunkBytes ?? 8 << 20;
-  const maxBinding = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
+  const maxBinding = bindingLimit(rt);
   let done = 0;
 
   const info = (name: string): GgufTensorInfo => {
