@@ -6,7 +6,7 @@
 
 import { loadError } from '../errors';
 import type { ByteSource } from '../source';
-import { HeaderReader, type ReaderOptions } from './reader';
+import { HeaderReader, TruncatedError, type ReaderOptions } from './reader';
 import { GGML_TYPE_INFO, ggmlTypeName, isKnownGgmlType } from './ggml-types';
 import { GgufValueType, type GgufFile, type GgufTensorInfo, type GgufValue, type GgufValueTypeSpec } from './types';
 
@@ -124,7 +124,7 @@ export async function parseGguf(source: ByteSource, opts: ParseOptions = {}): Pr
   } catch (e) {
     // Only a file too short for the magic is "not a GGUF"; a failed read (HTTP 404, network) keeps
     // its own message, which says what to check.
-    if ((e as Error).name !== 'ModelLoad' || !(e as Error).message.includes('is cut short')) throw e;
+    if (!(e instanceof TruncatedError)) throw e;
     throw loadError('ModelLoad', `${name} is not a GGUF file: it has only ${source.size ?? r.available} bytes.`);
   }
   if (r.u32() !== GGUF_MAGIC) {

@@ -4,8 +4,16 @@
 // the last chunk. Reads of values are synchronous over the buffered bytes; only `fill` awaits, so
 // hot loops (150k strings) check `available` and await only when a chunk runs out.
 
-import { loadError, checkAbort } from '../errors';
+import { checkAbort, loadError } from '../errors';
+import { EngineError } from '../../util/errors';
 import type { ByteSource } from '../source';
+
+/** The file ended before a header field: a ModelLoad the parser can tell apart from a failed read. */
+export class TruncatedError extends EngineError {
+  constructor(message: string) {
+    super('ModelLoad', message);
+  }
+}
 
 export interface ReaderOptions {
   signal?: AbortSignal;
@@ -70,7 +78,7 @@ export class HeaderReader {
   }
 
   private truncated(n: number, field: string, fileEnd: number): never {
-    throw loadError('ModelLoad', `The GGUF header of ${this.source.name} is cut short: ${field} at byte ${this.pos} ` +
+    throw new TruncatedError(`The GGUF header of ${this.source.name} is cut short: ${field} at byte ${this.pos} ` +
       `needs ${n} bytes, but the file ends at byte ${fileEnd}. The file is incomplete (an interrupted download?); download it again.`);
   }
 
