@@ -6,9 +6,6 @@
 //   npm run bench -- llm                      # embedded models + SmolLM2-135M shapes
 //   BENCH_MODELS=all npm run bench -- llm     # + Qwen2.5-0.5B shapes (a few minutes to build)
 //   BENCH_MODELS=embedded,qwen2.5 BENCH_TOKENS=8 WEBGPU_SUBSTRATES=lavapipe npm run bench -- llm
-import { foldGroups, packUniforms } from '../kernels/common';
-import { rowLayout } from '../kernels/quant/format';
-import type { QWeight } from '../kernels/quant/qweights';
 import { sampler } from '../kernels/sample';
 import { readLlamaConfig } from '../models/llama/config';
 import { LlamaModel } from '../models/llama/model';
@@ -18,51 +15,14 @@ import { bufferSource } from '../formats/source';
 import type { GpuRuntime } from '../runtime/runtime';
 import { nodeSubstrates } from '../test/node-gpu';
 import { mulberry32 } from '../util/rng';
+import { copyBandwidth, decodeWeightBytes } from '../perf/roofline';
 import { benchModels, typeSummary, type BenchModel } from './llm-models';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const PROMPT = 64;
-const COPY_BYTES = 64 << 20;
 const MB = 1e6;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
-/** Plain copy over up to 64 MiB: (read + write) bytes per second, median of RUNS, GPU timestamps. */
-async function copyBandwidth(rt: GpuRuntime): Promise<{ bytes: number; ms: number; gbps: number }> {
-  const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
-  const bytes = Math.floor(Math.min(COPY_BYTES, limit) / 16) * 16;
-  const n = bytes / 16;
-  const WG = 256;
-  const pipeline = await rt.pipelines.get({ shader: 'bench-copy', label: `bench-copy.wg${WG}`, defines: { WG_SIZE: WG } });
-  const src = await rt.upload(new Float32Array(bytes / 4).fill(1), 'activations', 'bench-copy.src');
-  const dst = await rt.storage(bytes, 'activations', 'bench-copy.dst');
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS + 1; i++) {
-    const rec = rt.recorder({ profile: true, label: 'bench-copy' });
-    rec.dispatch({ pipeline, label: `bench-copy.wg${WG}`, bindings: [src.buffer, dst.buffer], workgroups: foldGroups(Math.ceil(n / WG)), uniforms: packUniforms([n]) });
-    const t = await rec.submit();
-    if (i > 0) samples.push(t.kernels.reduce((s, k) => s + k.ms, 0));
-  }
-  rt.pool.release(src);
-  rt.pool.release(dst);
-  const ms = median(samples);
-  return { bytes, ms, gbps: (2 * bytes) / (ms / 1e3) / 1e9 };
-}
-
-/** Bytes one decode token reads of the weights as they lie on the GPU: every matrix and vector
- *  once, the LM head, but of the embedding table only the row it looks up. */
-function decodeWeightBytes(m: LlamaModel): number {
-  const { cfg, weights: w } = m;
-  const rowBytes = (q: QWeight) => {
-    const l = rowLayout(q.type, q.K);
-    return (l.qStride + l.sStride) * 4;
-  };
-  const matBytes = (q: QWeight) => q.rows * rowBytes(q);
-  let n = rowBytes(w.embd) + matBytes(w.head) + cfg.dim * 4;
-  for (const L of w.layers) n += [L.q, L.k, L.v, L.o, L.gate, L.up, L.down].reduce((s, q) => s + matBytes(q), 0);
-  const bias = cfg.qkvBias ? (cfg.heads + 2 * cfg.kvHeads) * cfg.headDim : 0;
-  return n + cfg.layers * (2 * cfg.dim + bias) * 4;
-}
 
 interface ModelResult {
   loadS: number;
@@ -118,7 +78,7 @@ async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): P
 
   const res: ModelResult = {
     loadS,
-    perTokenBytes: decodeWeightBytes(model),
+    perTokenBytes: decodeWeightBytes(model.cfg, model.weights),
     gpuWeightBytes: weights.bytes,
     prefillTokS: PROMPT / (pre.ms / 1e3),
     decodeTokS: tokens / (stepMs.reduce((a, b) => a + b, 0) / 1e3),
@@ -152,8 +112,8 @@ for (const sub of nodeSubstrates()) {
   const rt = await sub.runtime();
   const a = rt.report.adapter;
   console.log(`\n== ${sub.name}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ')}`);
-  const copy = await copyBandwidth(rt);
-  console.log(`  copy baseline: bench-copy over ${(copy.bytes / 2 ** 20).toFixed(0)} MiB, median of ${RUNS}, GPU timestamps: ` +
+  const copy = await copyBandwidth(rt, { runs: RUNS });
+  console.log(`  copy baseline: bench-copy over ${(copy.bytes / 2 ** 20).toFixed(0)} MiB, median of ${RUNS}, ${copy.timing === 'timestamp' ? 'GPU timestamps' : 'CPU-timed'}: ` +
     `${copy.ms.toFixed(2)} ms = ${copy.gbps.toFixed(2)} GB/s (read + write)`);
   for (const bm of models) {
     const r = await benchModel(rt, bm, tokensFor(bm, sub.name));

@@ -79,15 +79,64 @@ export interface InitOptions {
 
 /** Where a model comes from. A File keeps working across the worker boundary (structured clone). */
 export type ModelSource =
-  | { kind: 'url'; url: string }
+  /** `cache`: keep a copy in the browser's model cache (OPFS) and load from it, so a reload needs
+   *  no network. Without it the file is read with HTTP Range requests straight into GPU buffers. */
+  | { kind: 'url'; url: string; cache?: boolean }
   | { kind: 'file'; file: File }
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer };
+
+/** A model file kept in the browser's persistent cache. */
+export interface CachedModel {
+  url: string;
+  /** The file name part of the URL. */
+  name: string;
+  bytes: number;
+  /** ms since the epoch. */
+  savedAt: number;
+}
+
+export interface CacheListing {
+  models: CachedModel[];
+  /** Where the cache lives ('opfs'), or 'memory' when the browser has no OPFS (lost on reload). */
+  backend: 'opfs' | 'memory';
+  /** navigator.storage.estimate(), when the browser gives it. */
+  usage?: number;
+  quota?: number;
+}
+
+export type FitVerdict = 'fits' | 'tight' | 'too-big';
+
+/** What a model needs against what the device allows, read from the GGUF header alone. */
+export interface ModelFit {
+  name: string;
+  arch: string;
+  source: string;
+  fileBytes: number;
+  tensorTypes: Record<string, number>;
+  params: number;
+  contextLength: number;
+  weightBytes: number;
+  kvCacheBytes: number;
+  activationBytes: number;
+  totalBytes: number;
+  largestTensor: { name: string; bytes: number };
+  /** The memory the verdict was held against, and where that number came from. */
+  budgetBytes: number;
+  budgetSource: string;
+  /** Is the file already in the browser cache (no download needed)? */
+  cached: boolean;
+  verdict: FitVerdict;
+  /** Plain sentences: why it does not fit, or what is tight. Empty when it fits easily. */
+  reasons: string[];
+}
 
 export interface LoadModelOptions {
   /** Positions the KV cache holds (default min(trained context, 2048)). */
   contextLength?: number;
   /** Tokens per prefill step (default 64). */
   prefillChunk?: number;
+  /** KV cache element type (f16 halves its memory). */
+  kvType?: 'f32' | 'f16';
 }
 
 export interface ModelInfo {
@@ -108,8 +157,13 @@ export interface ModelInfo {
   /** Positions the KV cache was allocated for. */
   contextLength: number;
   weightBytes: number;
+  /** Bytes one decode token reads of the weights (the roofline gauge's numerator per token). */
+  decodeBytesPerToken: number;
   kvCacheBytes: number;
+  kvType: 'f32' | 'f16';
   activationBytes: number;
+  /** Was it loaded from the browser's model cache? */
+  fromCache: boolean;
   tokenizer: string;
   hasChatTemplate: boolean;
   bosId?: number;
@@ -191,13 +245,38 @@ export interface GenerationResult {
   logits?: [number, number][][];
 }
 
+/** One sampled token, streamed as it is sampled. */
+export interface TokenEvent {
+  index: number;
+  id: number;
+  text: string;
+  /** With dumpLogits: the top-K (id, logit) pairs it was sampled from. */
+  top?: [number, number][];
+  /** Wall ms of the step that produced it: the whole prefill for index 0, one decode step after. */
+  ms: number;
+  /** Index 0 only: prompt tokens prefilled (not reused from the KV cache). */
+  prefillTokens?: number;
+  /** With profile: GPU (or CPU-timed) ms per kernel label of the step that produced it. */
+  kernels?: Record<string, number>;
+  kernelTiming?: 'timestamp' | 'cpu';
+}
+
+/** The copy kernel's bandwidth on this device: the roofline gauge's ceiling. */
+export interface BandwidthReport {
+  bytes: number;
+  ms: number;
+  /** (read + write) bytes per second / 1e9. */
+  gbps: number;
+  timing: 'timestamp' | 'cpu';
+}
+
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; time: number }
   | { type: 'progress'; callId: number; stage: string; done: number; total: number; unit: 'bytes' | 'items' }
   | { type: 'selftest'; callId: number; index: number; total: number; result: SelfTestCase }
   | { type: 'metrics'; memory: MemorySnapshot }
   | { type: 'device-lost'; error: WireError }
-  | { type: 'token'; callId: number; index: number; id: number; text: string; top?: [number, number][] }
+  | ({ type: 'token'; callId: number } & TokenEvent)
   | { type: 'generation'; callId: number; stats: GenerationStats };
 
 export type EventSink = (event: EngineEvent) => void;
@@ -217,6 +296,14 @@ export interface EngineApi {
   cancel(callId: number): void;
   /** Load a GGUF (streamed into GPU buffers); replaces the current model. 'progress' events carry bytes. */
   loadModel(callId: number, source: ModelSource, opts?: LoadModelOptions): Promise<ModelInfo>;
+  /** Read a model's GGUF header (a Range request for URLs) and say whether it fits this device. */
+  inspectModel(callId: number, source: ModelSource, opts?: LoadModelOptions): Promise<ModelFit>;
+  listCachedModels(): Promise<CacheListing>;
+  deleteCachedModel(url: string): Promise<CacheListing>;
+  /** Time a plain copy kernel (the roofline ceiling); cached per device. */
+  measureBandwidth(callId: number): Promise<BandwidthReport>;
+  /** Debugging and tests: destroy the GPU device as a driver reset would (a 'device-lost' event follows). */
+  simulateDeviceLoss(): Promise<void>;
   /** Generate, streaming 'token' events; the KV cache is reused across calls that share a prefix. */
   generate(callId: number, req: GenerateRequest): Promise<GenerationResult>;
   /** Forget the conversation's KV cache (the next generate prefills from scratch). */

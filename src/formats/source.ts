@@ -91,7 +91,7 @@ function parseContentRange(header: string | null): ContentRange | undefined {
   return { start: num(m[1]), end: num(m[2]), total: num(m[3]) };
 }
 
-function urlName(url: string): string {
+export function urlName(url: string): string {
   const path = url.split(/[?#]/)[0];
   const last = path.slice(path.lastIndexOf('/') + 1);
   try {
@@ -101,7 +101,7 @@ function urlName(url: string): string {
   }
 }
 
-function statusError(url: string, res: Response): Error {
+export function statusError(url: string, res: Response): Error {
   const status = `${res.status}${res.statusText ? ' ' + res.statusText : ''}`;
   const what =
     res.status === 404 ? 'Check the URL (on Hugging Face: https://huggingface.co/<repo>/resolve/<revision>/<file>).'

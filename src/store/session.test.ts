@@ -31,7 +31,7 @@ describe('session store', () => {
       init: async () => ({ adapter: { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, isSoftware: false }, features: [], limits: {}, caps: { f16: false, subgroups: false, timestamps: false } }),
       loadModel: async () => ({ name: 'm' }) as never,
       generate: async (): Promise<GenerationResult> => {
-        for (const [i, t] of ['a', 'b', ','].entries()) f.emit({ type: 'token', callId: 1, index: i, id: i, text: t });
+        for (const [i, t] of ['a', 'b', ','].entries()) f.emit({ type: 'token', callId: 1, index: i, id: i, text: t, ms: 1 + i });
         return { text: 'ab,', promptTokenIds: [1, 2], tokenIds: [0, 1, 2], finish: 'length', stats };
       },
     });

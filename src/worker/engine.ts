@@ -2,6 +2,8 @@
 // through the one event sink, and turns every failure into a named EngineError. It takes the GPU
 // entry point as a parameter so the same class runs in the browser worker and in Node tests (Dawn).
 import type {
+  BandwidthReport,
+  CacheListing,
   DeviceInfo,
   EngineApi,
   EngineEvent,
@@ -11,12 +13,15 @@ import type {
   InitOptions,
   LoadModelOptions,
   MemorySnapshot,
+  ModelFit,
   ModelInfo,
   ModelSource,
   SelfTestOptions,
   SelfTestSummary,
 } from '../engine/protocol';
-import { LlmHost } from './llm';
+import { LlmHost, memoryBudget } from './llm';
+import { memoryStore, opfsStore, type ModelStore } from './model-store';
+import { copyBandwidth } from '../perf/roofline';
 import { acquireDevice, WANTED_FEATURES, type WantedFeature } from '../runtime/device';
 import { GpuRuntime } from '../runtime/runtime';
 import { applicable } from '../kernels/check/cases';
@@ -35,6 +40,10 @@ export class Engine implements EngineApi {
   private lost: EngineError | null = null;
   private llm: LlmHost | null = null;
   private readonly aborts = new Map<number, AbortController>();
+  private store: Promise<ModelStore> | null = null;
+  private bandwidth: BandwidthReport | null = null;
+  /** simulateDeviceLoss() destroys the device on purpose but wants it reported as a loss. */
+  private simulatingLoss = false;
 
   constructor(private readonly host: EngineHost) {}
 
@@ -87,7 +96,8 @@ export class Engine implements EngineApi {
         disableFeatures: disable,
         onLost: (error, reason) => {
           this.lost = error;
-          if (reason !== 'destroyed') {
+          if (reason !== 'destroyed' || this.simulatingLoss) {
+            this.simulatingLoss = false;
             for (const ac of this.aborts.values()) ac.abort();
             this.emit({ type: 'device-lost', error: error.toWire() });
           }
@@ -95,6 +105,7 @@ export class Engine implements EngineApi {
         onUncapturedError: (m) => this.log('error', `Uncaught WebGPU error: ${m}`),
       });
       this.rt = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
+      this.bandwidth = null;
       this.llm = new LlmHost(this.rt);
       this.info = ctx.report;
       const a = ctx.report.adapter;
@@ -175,13 +186,51 @@ export class Engine implements EngineApi {
     return this.llm as LlmHost;
   }
 
+  /** The persistent model cache: OPFS in a browser, memory where there is none (Node tests). */
+  private modelStore(): Promise<ModelStore> {
+    this.store ??= opfsStore().then((s) => s ?? memoryStore());
+    return this.store;
+  }
+
+  async listCachedModels(): Promise<CacheListing> {
+    const store = await this.modelStore();
+    const models = await store.list();
+    const est = await (globalThis.navigator as Navigator | undefined)?.storage?.estimate?.().catch(() => undefined);
+    return { models, backend: store.backend, usage: est?.usage, quota: est?.quota };
+  }
+
+  async deleteCachedModel(url: string): Promise<CacheListing> {
+    await (await this.modelStore()).delete(url);
+    this.log('info', `Removed ${url} from the model cache.`);
+    return this.listCachedModels();
+  }
+
+  inspectModel(callId: number, source: ModelSource, opts: LoadModelOptions = {}): Promise<ModelFit> {
+    return this.track(callId, async (signal) => this.llmHost().inspect(source, opts, await this.modelStore(), memoryBudget(), signal));
+  }
+
+  measureBandwidth(callId: number): Promise<BandwidthReport> {
+    return this.track(callId, async () => {
+      const rt = this.runtime();
+      this.bandwidth ??= await copyBandwidth(rt, { maxBytes: 16 << 20, runs: 5 });
+      this.emitMemory();
+      return this.bandwidth;
+    });
+  }
+
+  async simulateDeviceLoss(): Promise<void> {
+    const rt = this.runtime();
+    this.simulatingLoss = true;
+    rt.device.destroy();
+  }
+
   loadModel(callId: number, source: ModelSource, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     return this.track(callId, async (signal) => {
       const llm = this.llmHost();
       const info = await llm.load(source, opts, {
         progress: (stage, done, total, unit) => this.emit({ type: 'progress', callId, stage, done, total, unit }),
         log: (level, message) => this.log(level, message),
-      }, signal);
+      }, signal, await this.modelStore());
       this.emitMemory();
       return info;
     });

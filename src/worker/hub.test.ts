@@ -72,4 +72,63 @@ describe('models from a hub-shaped server', () => {
     expect(again.tokenIds).toEqual(r.tokenIds.slice(0, again.tokenIds.length));
     await e.dispose();
   });
+
+  it('checks the fit from the header, downloads into the cache once, then loads from it with no request', async () => {
+    const events: EngineEvent[] = [];
+    const e = new Engine({ gpu: () => gpu });
+    e.connect((ev) => events.push(ev));
+    await e.init(1);
+    const { url } = parseModelRef('owner/tiny-GGUF/tiny-q8.gguf', base);
+    requests.length = 0;
+    const fit = await e.inspectModel(2, { kind: 'url', url, cache: true });
+    expect(fit).toMatchObject({ name: expect.any(String), arch: 'llama', cached: false, verdict: 'fits', fileBytes: model.length });
+    expect(fit.totalBytes).toBe(fit.weightBytes + fit.kvCacheBytes + fit.activationBytes);
+    const headerReads = requests.filter((r) => r.path.startsWith('/cdn/'));
+    expect(headerReads.length).toBeGreaterThan(0);
+    expect(headerReads.every((r) => r.range !== undefined)).toBe(true);
+
+    const info = await e.loadModel(3, { kind: 'url', url, cache: true });
+    expect(info.fromCache).toBe(false);
+    const dl = events.filter((x): x is Extract<EngineEvent, { type: 'progress' }> => x.type === 'progress' && x.stage === 'downloading');
+    expect(dl.length).toBeGreaterThan(0);
+    expect(dl.at(-1)).toMatchObject({ done: model.length, total: model.length, unit: 'bytes' });
+    const listing = await e.listCachedModels();
+    expect(listing.models).toEqual([expect.objectContaining({ url, name: 'tiny-q8.gguf', bytes: model.length })]);
+
+    requests.length = 0;
+    expect((await e.inspectModel(4, { kind: 'url', url, cache: true })).cached).toBe(true);
+    const again = await e.loadModel(5, { kind: 'url', url, cache: true });
+    expect(again.fromCache).toBe(true);
+    expect(requests).toEqual([]);
+
+    expect((await e.deleteCachedModel(url)).models).toEqual([]);
+    await e.dispose();
+  });
+
+  it('refuses an unsupported architecture from the header, before any download', async () => {
+    const e = new Engine({ gpu: () => gpu });
+    await e.init(1);
+    const bad = syntheticLlama({ dim: 64, layers: 1, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 48, seed: 4 });
+    const bytes = bad.gguf.slice();
+    // Rename the architecture key's value in place: "llama" -> "mamba" (same length, so offsets hold).
+    const at = Buffer.from(bytes).indexOf('general.architecture');
+    const val = Buffer.from(bytes).indexOf('llama', at);
+    bytes.set(Buffer.from('mamba'), val);
+    await expect(e.inspectModel(2, { kind: 'bytes', name: 'odd.gguf', bytes: bytes.buffer })).rejects.toMatchObject({
+      name: 'Unsupported',
+      message: expect.stringContaining('mamba'),
+    });
+    await e.dispose();
+  });
+
+  it('reports a simulated device loss as a loss', async () => {
+    const events: EngineEvent[] = [];
+    const e = new Engine({ gpu: () => gpu });
+    e.connect((ev) => events.push(ev));
+    await e.init(1);
+    await e.simulateDeviceLoss();
+    await expect.poll(() => events.some((x) => x.type === 'device-lost')).toBe(true);
+    await expect(e.generate(2, { mode: 'raw', prompt: 'Hi', sampling: DEFAULT_SAMPLING })).rejects.toMatchObject({ name: 'DeviceLost' });
+    await e.dispose();
+  });
 });

@@ -1,6 +1,6 @@
 // The worker's LLM: load a GGUF from a URL, a File or bytes (streamed into GPU buffers), keep one
 // model and its conversation KV cache, and generate with streamed tokens.
-import type { GenerateRequest, GenerationResult, LoadModelOptions, ModelInfo, ModelSource } from '../engine/protocol';
+import type { GenerateRequest, GenerationResult, LoadModelOptions, ModelFit, ModelInfo, ModelSource, TokenEvent } from '../engine/protocol';
 import { renderChat, fallbackChatTemplate } from '../formats/chat-template';
 import { loadError } from '../formats/errors';
 import { ggmlTypeName } from '../formats/gguf/ggml-types';
@@ -10,14 +10,29 @@ import { blobSource, bufferSource, httpSource, type ByteSource } from '../format
 import { createTokenizer, specFromGgufMetadata, type Tokenizer } from '../formats/tokenizer';
 import { readLlamaConfig } from '../models/llama/config';
 import { LlamaModel } from '../models/llama/model';
+import { defaultPrefillChunk, estimateFit } from '../models/llama/fit';
 import { LlamaSession } from '../models/llama/session';
+import { decodeWeightBytes } from '../perf/roofline';
 import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes } from '../models/llama/weights';
 import type { GpuRuntime } from '../runtime/runtime';
 import { EngineError, throwIfAborted } from '../util/errors';
+import { downloadToStore, type ModelStore } from './model-store';
 
 export interface LlmHooks {
   progress(stage: string, done: number, total: number, unit: 'bytes' | 'items'): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** The memory a model's total is held against (WebGPU does not say how much the GPU has). */
+export interface MemoryBudget {
+  bytes: number;
+  source: string;
+}
+
+export function memoryBudget(): MemoryBudget {
+  const gb = (globalThis.navigator as (Navigator & { deviceMemory?: number }) | undefined)?.deviceMemory;
+  if (gb && gb > 0) return { bytes: (gb * 2 ** 30) / 2, source: `half of the ${gb} GB of memory the browser reports` };
+  return { bytes: 4 * 2 ** 30, source: 'an assumed 4 GiB: this browser does not report its memory' };
 }
 
 function sourceOf(s: ModelSource): ByteSource {
@@ -50,12 +65,59 @@ export class LlmHost {
     return this.info;
   }
 
-  async load(source: ModelSource, opts: LoadModelOptions, hooks: LlmHooks, signal: AbortSignal): Promise<ModelInfo> {
-    const t0 = performance.now();
-    const src = sourceOf(source);
-    hooks.progress('reading header', 0, 1, 'items');
+  /** A cached copy of a URL source when there is one: then no byte comes from the network. */
+  private async cachedSource(source: ModelSource, store: ModelStore): Promise<ByteSource | null> {
+    if (source.kind !== 'url' || !source.cache) return null;
+    const blob = await store.get(source.url);
+    return blob ? blobSource(blob, sourceOf(source).name) : null;
+  }
+
+  /** Read the header (from the cache, or one or two Range requests) and hold the model against this device. */
+  async inspect(source: ModelSource, opts: LoadModelOptions, store: ModelStore, budget: MemoryBudget, signal: AbortSignal): Promise<ModelFit> {
+    const cached = await this.cachedSource(source, store);
+    const src = cached ?? sourceOf(source);
     const file = await parseGguf(src, { signal });
     const cfg = readLlamaConfig(file);
+    const est = estimateFit(file, cfg, this.rt.limits, {
+      contextLength: opts.contextLength,
+      prefillChunk: opts.prefillChunk ?? defaultPrefillChunk(this.rt.report.adapter.isSoftware),
+      kvType: opts.kvType,
+      budgetBytes: budget.bytes,
+      budgetSource: budget.source,
+    });
+    return {
+      name: cfg.name,
+      arch: cfg.arch,
+      source: src.name,
+      fileBytes: file.byteLength,
+      tensorTypes: tensorTypes(file),
+      params: file.tensors.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0),
+      budgetBytes: budget.bytes,
+      budgetSource: budget.source,
+      cached: cached !== null,
+      ...est,
+    };
+  }
+
+  async load(source: ModelSource, opts: LoadModelOptions, hooks: LlmHooks, signal: AbortSignal, store: ModelStore): Promise<ModelInfo> {
+    const t0 = performance.now();
+    const cachedSrc = await this.cachedSource(source, store);
+    const fromCache = cachedSrc !== null;
+    let src = cachedSrc ?? sourceOf(source);
+    hooks.progress('reading header', 0, 1, 'items');
+    let file = await parseGguf(src, { signal });
+    let cfg = readLlamaConfig(file);
+    if (source.kind === 'url' && source.cache && !fromCache) {
+      // The header read by Range said the model is one we can run: now fetch it whole into the
+      // cache and load from there.
+      const blob = await downloadToStore(store, source.url, {
+        signal,
+        onProgress: (p) => hooks.progress('downloading', p.done, p.total || file.byteLength, 'bytes'),
+      });
+      src = blobSource(blob, src.name);
+      file = await parseGguf(src, { signal });
+      cfg = readLlamaConfig(file);
+    }
     const tokenizer = createTokenizer(specFromGgufMetadata(file.metadata));
     if (tokenizer.spec.tokens.length < cfg.vocab) {
       throw loadError('ModelLoad', `The tokenizer has ${tokenizer.spec.tokens.length} tokens but the model's vocabulary is ${cfg.vocab}.`);
@@ -98,8 +160,11 @@ export class LlmHost {
       trainedContext: cfg.contextLength,
       contextLength: model.nCtx,
       weightBytes: weights.bytes,
+      decodeBytesPerToken: decodeWeightBytes(cfg, weights),
       kvCacheBytes: model.kv.bytes,
+      kvType: 'f32',
       activationBytes: model.activationBytes,
+      fromCache,
       tokenizer: `${tokenizer.spec.model}${tokenizer.spec.pre ? ` (${tokenizer.spec.pre})` : ''}`,
       hasChatTemplate: Boolean(tokenizer.spec.chatTemplate),
       bosId: tokenizer.bosId,
@@ -137,7 +202,7 @@ export class LlmHost {
   async generate(
     req: GenerateRequest,
     signal: AbortSignal,
-    onToken: (t: { index: number; id: number; text: string; top?: [number, number][] }) => void,
+    onToken: (t: TokenEvent) => void,
   ): Promise<GenerationResult> {
     const session = this.requireSession();
     const prompt = this.promptIds(req);

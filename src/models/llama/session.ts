@@ -44,10 +44,25 @@ export interface SessionResult {
   logits?: [number, number][][];
 }
 
+export interface SessionToken {
+  index: number;
+  id: number;
+  text: string;
+  /** With dumpLogits: the top-K (id, logit) pairs the token was sampled from. */
+  top?: [number, number][];
+  /** Wall ms of the step that produced it (the whole prefill for index 0). */
+  ms: number;
+  /** Index 0: prompt tokens prefilled in this call. */
+  prefillTokens?: number;
+  /** With profile: ms per kernel label of the step that produced it. */
+  kernels?: Record<string, number>;
+  kernelTiming?: 'timestamp' | 'cpu';
+}
+
 export interface GenerateOptions {
   signal?: AbortSignal;
-  /** `top`: with dumpLogits, the top-K (id, logit) pairs the token was sampled from. */
-  onToken?: (t: { index: number; id: number; text: string; top?: [number, number][] }) => void;
+  /** Called as each token is sampled (see TokenEvent in engine/protocol.ts for the fields). */
+  onToken?: (t: SessionToken) => void;
   profile?: boolean;
   dumpLogits?: number;
 }
@@ -116,6 +131,7 @@ export class LlamaSession {
     const logits: [number, number][][] = [];
     const kernelMs: Record<string, number> = {};
     let kernelTiming: 'timestamp' | 'cpu' | undefined;
+    let stepKernels: Record<string, number> | undefined;
     let text = '';
     let finish: Finish;
     const t0 = performance.now();
@@ -143,9 +159,14 @@ export class LlamaSession {
         idRead = rec.read(this.out.buffer, 0, 4);
       }
       const timing = await rec.submit();
+      stepKernels = undefined;
       if (profile) {
         kernelTiming = timing.source;
-        for (const k of timing.kernels) kernelMs[k.label] = (kernelMs[k.label] ?? 0) + k.ms;
+        stepKernels = {};
+        for (const k of timing.kernels) {
+          kernelMs[k.label] = (kernelMs[k.label] ?? 0) + k.ms;
+          stepKernels[k.label] = (stepKernels[k.label] ?? 0) + k.ms;
+        }
       }
       this.cached.push(...tokens);
       if (logitsRead) logits.push(topK(new Float32Array(await logitsRead), opts.dumpLogits ?? 0));
@@ -176,7 +197,17 @@ export class LlamaSession {
         recent.push(id);
         const piece = decoder.push(id);
         text += piece;
-        opts.onToken?.({ index: generated.length - 1, id, text: piece, top: opts.dumpLogits ? logits[generated.length - 1] : undefined });
+        const index = generated.length - 1;
+        opts.onToken?.({
+          index,
+          id,
+          text: piece,
+          top: opts.dumpLogits ? logits[index] : undefined,
+          ms: index === 0 ? tFirst - t0 : stepMs[stepMs.length - 1],
+          prefillTokens: index === 0 ? prefillTokens : undefined,
+          kernels: stepKernels,
+          kernelTiming: stepKernels ? kernelTiming : undefined,
+        });
         const hit = stops.find((x) => text.includes(x));
         if (hit) {
           text = text.slice(0, text.indexOf(hit));
