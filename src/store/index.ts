@@ -4,5 +4,5 @@ import { createSessionStore } from './session';
 
 export const useSession = createSessionStore(createBrowserEngine, { autoLoad: true });
 export { useMetrics } from './metrics';
-export type { EngineStatus, UiError, LogLine, SelfTestState, GenState, LoadState } from './session';
+export type { EngineStatus, UiError, LogLine, SelfTestState, GenState, LoadState, FitState, ShareState } from './session';
 export { EMBEDDED_MODEL_URL } from './session';

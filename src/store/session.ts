@@ -1,104 +1,21 @@
-// Session state: the engine's status, the device, errors, the log, and the self-test. UI
-// components read it with selectors and call its actions; only this store talks to the engine.
+// The session store: the one place that talks to the engine. It composes the model
+// (loading.ts), generation (generation.ts) and share-link (share.ts) parts with the engine's
+// lifecycle, errors, log and self-test kept here. UI components read it with selectors.
 import { create } from 'zustand';
 import type { EngineClient } from '../engine/client';
-import {
-  DEFAULT_SAMPLING,
-  type DeviceInfo,
-  type EngineEvent,
-  type GenerationStats,
-  type ModelInfo,
-  type ModelSource,
-  type SamplingSettings,
-  type ChatTurn,
-  type SelfTestCase,
-  type SelfTestSummary,
-} from '../engine/protocol';
-import { asEngineError, type ErrorName } from '../util/errors';
+import { DEFAULT_SAMPLING, type EngineEvent, type ModelSource } from '../engine/protocol';
+import { EMBEDDED_MODEL_URL, toUiError, type StoreCtx } from './context';
+import { generationActions } from './generation';
 import { useMetrics } from './metrics';
+import { initialHubBase, modelActions } from './loading';
+import { shareActions } from './share';
+import type { SessionState } from './types';
+import { EngineError } from '../util/errors';
 
-export type EngineStatus = 'idle' | 'starting' | 'ready' | 'no-webgpu' | 'lost' | 'failed';
+export type { EngineStatus, UiError, LogLine, SelfTestState, LoadState, GenState, SessionState, FitState, ShareState } from './types';
+export { EMBEDDED_MODEL_URL };
 
-export interface UiError {
-  id: number;
-  name: ErrorName;
-  message: string;
-  hint?: string;
-  detail?: string;
-}
-
-export interface LogLine {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  time: number;
-}
-
-export interface SelfTestState {
-  running: boolean;
-  results: SelfTestCase[];
-  total: number;
-  summary: SelfTestSummary | null;
-}
-
-/** The model the playground opens with, offline: trained here, shipped in public/models/. */
-export const EMBEDDED_MODEL_URL = 'models/embedded-q8_0.gguf';
-
-export interface LoadState {
-  stage: string;
-  done: number;
-  total: number;
-  unit: 'bytes' | 'items';
-}
-
-export interface GenState {
-  running: boolean;
-  /** 'raw' continues the prompt; 'chat' renders the conversation with the model's chat template. */
-  mode: 'raw' | 'chat';
-  /** Finished chat turns (the system prompt is kept apart). */
-  messages: ChatTurn[];
-  system: string;
-  prompt: string;
-  output: string;
-  stats: GenerationStats | null;
-  finish: string | null;
-}
-
-export interface SessionState {
-  model: ModelInfo | null;
-  loading: LoadState | null;
-  sampling: SamplingSettings;
-  gen: GenState;
-  loadModel(source: ModelSource): Promise<void>;
-  cancelLoad(): void;
-  setPrompt(prompt: string): void;
-  setMode(mode: 'raw' | 'chat'): void;
-  setSystem(system: string): void;
-  /** Forget the conversation (and its KV cache). */
-  newChat(): Promise<void>;
-  setSampling(patch: Partial<SamplingSettings>): void;
-  generate(): Promise<void>;
-  stopGeneration(): void;
-  status: EngineStatus;
-  device: DeviceInfo | null;
-  /** The error that stopped the engine from starting (shown as a page, not a banner). */
-  fatal: UiError | null;
-  errors: UiError[];
-  log: LogLine[];
-  selfTest: SelfTestState;
-  boot(): Promise<void>;
-  runSelfTest(kernels?: string[]): Promise<void>;
-  cancelSelfTest(): void;
-  restartEngine(): Promise<void>;
-  dismissError(id: number): void;
-}
-
-let nextErrorId = 1;
 const LOG_LIMIT = 300;
-
-function toUiError(e: unknown): UiError {
-  const err = asEngineError(e);
-  return { id: nextErrorId++, name: err.name, message: err.message, hint: err.hint, detail: err.detail };
-}
 
 /** Build the store around an engine factory (the browser worker in the app, a fake in tests). */
 export function createSessionStore(
@@ -106,14 +23,11 @@ export function createSessionStore(
   opts: { autoLoad?: boolean } = {},
 ) {
   let selfTestAbort: AbortController | null = null;
-  let loadAbort: AbortController | null = null;
-  let genAbort: AbortController | null = null;
-  // Tokens arrive far faster than React should render: buffer them and flush once per frame.
-  let pendingText = '';
-  let flushScheduled = false;
-  const schedule = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
 
   return create<SessionState>((set, get) => {
+    // Filled in below, once the parts exist; events only arrive after the engine starts.
+    let onProgress: ReturnType<typeof modelActions>['onProgress'] = () => {};
+    let onToken: ReturnType<typeof generationActions>['onToken'] = () => {};
     const onEvent = (e: EngineEvent) => {
       switch (e.type) {
         case 'log':
@@ -126,22 +40,13 @@ export function createSessionStore(
           useMetrics.getState().setMemory(e.memory);
           break;
         case 'device-lost':
-          set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(e.error)] }));
+          set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(EngineError.fromWire(e.error))] }));
           break;
         case 'progress':
-          if (get().loading) set({ loading: { stage: e.stage, done: e.done, total: e.total, unit: e.unit } });
+          onProgress(e);
           break;
         case 'token':
-          pendingText += e.text;
-          if (!flushScheduled) {
-            flushScheduled = true;
-            schedule(() => {
-              flushScheduled = false;
-              const add = pendingText;
-              pendingText = '';
-              set((s) => ({ gen: { ...s.gen, output: s.gen.output + add } }));
-            });
-          }
+          onToken(e);
           break;
         case 'generation':
           break;
@@ -149,6 +54,37 @@ export function createSessionStore(
     };
     const engine = makeEngine(onEvent);
     const pushError = (e: unknown) => set((s) => ({ errors: [...s.errors, toUiError(e)] }));
+    const ctx: StoreCtx = {
+      set,
+      get,
+      engine,
+      pushError,
+      embeddedUrl: () => (typeof document !== 'undefined' ? new URL(EMBEDDED_MODEL_URL, document.baseURI).href : EMBEDDED_MODEL_URL),
+    };
+    const models = modelActions(ctx);
+    const gen = generationActions(ctx);
+    const share = shareActions(ctx, gen.run);
+    onProgress = models.onProgress;
+    onToken = gen.onToken;
+
+    /** Start the engine; then load `reload` (after a restart), a shared demo's model, or the embedded one. */
+    const start = async (reload: ModelSource | null) => {
+      if (get().status === 'starting') return;
+      set({ status: 'starting', fatal: null });
+      try {
+        const device = await engine.call((api, id) => api.init(id), { what: 'Starting the engine' });
+        set({ status: 'ready', device, model: null });
+      } catch (e) {
+        const err = toUiError(e);
+        set({ status: err.name === 'WebGPUUnavailable' ? 'no-webgpu' : 'failed', fatal: err });
+        return;
+      }
+      if (!opts.autoLoad) return;
+      void get().refreshCache();
+      if (reload) await get().loadModel(reload);
+      else if (get().share?.status === 'loading') await share.play();
+      else await get().loadEmbedded();
+    };
 
     return {
       status: 'idle',
@@ -158,109 +94,24 @@ export function createSessionStore(
       log: [],
       selfTest: { running: false, results: [], total: 0, summary: null },
       model: null,
+      source: null,
       loading: null,
+      hubBase: initialHubBase(),
+      fit: null,
+      cache: null,
       sampling: { ...DEFAULT_SAMPLING },
-      gen: { running: false, mode: 'raw', messages: [], system: '', prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null },
+      gen: { running: false, mode: 'raw', messages: [], system: '', prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null, profile: false, last: null },
+      share: null,
 
+      ...models.actions,
       async loadModel(source) {
-        if (get().loading || get().status !== 'ready') return;
-        loadAbort = new AbortController();
-        set({ loading: { stage: 'starting', done: 0, total: 1, unit: 'items' } });
-        try {
-          const model = await engine.call((api, id) => api.loadModel(id, source), { signal: loadAbort.signal, what: 'Loading the model' });
-          set({ model });
-        } catch (e) {
-          pushError(e);
-        } finally {
-          loadAbort = null;
-          set({ loading: null });
-        }
+        await models.actions.loadModel(source);
+        if (source.kind === 'file' && get().share?.status === 'needs-file') await share.runIfModelMatches();
       },
+      ...gen.actions,
+      ...share.actions,
 
-      cancelLoad() {
-        loadAbort?.abort();
-      },
-
-      setPrompt(prompt) {
-        set((s) => ({ gen: { ...s.gen, prompt } }));
-      },
-
-      setMode(mode) {
-        if (get().gen.running) return;
-        set((s) => ({ gen: { ...s.gen, mode, output: '', stats: null, finish: null } }));
-      },
-
-      setSystem(system) {
-        set((s) => ({ gen: { ...s.gen, system } }));
-      },
-
-      async newChat() {
-        if (get().gen.running) return;
-        set((s) => ({ gen: { ...s.gen, messages: [], output: '', stats: null, finish: null } }));
-        if (get().model) await engine.call((api) => api.resetContext());
-      },
-
-      setSampling(patch) {
-        set((s) => ({ sampling: { ...s.sampling, ...patch } }));
-      },
-
-      async generate() {
-        const { gen, model, sampling } = get();
-        if (gen.running || !model) return;
-        genAbort = new AbortController();
-        pendingText = '';
-        const chat = gen.mode === 'chat';
-        const turns: ChatTurn[] = chat ? [...gen.messages, { role: 'user', content: gen.prompt }] : [];
-        const messages: ChatTurn[] = chat && gen.system.trim() ? [{ role: 'system', content: gen.system }, ...turns] : turns;
-        // In chat mode the typed message moves into the conversation; it comes back if the turn fails.
-        set({ gen: { ...gen, running: true, output: '', stats: null, finish: null, ...(chat ? { messages: turns, prompt: '' } : {}) } });
-        try {
-          const r = await engine.call(
-            (api, id) =>
-              api.generate(id, chat ? { mode: 'chat', messages, sampling } : { mode: 'raw', prompt: gen.prompt, sampling, profile: false }),
-            { signal: genAbort.signal, what: 'Generation' },
-          );
-          // The final text replaces the streamed one; drop tokens still waiting for a frame, or
-          // the pending flush would append them a second time.
-          pendingText = '';
-          set((s) => ({
-            gen: {
-              ...s.gen,
-              output: chat ? '' : r.text,
-              messages: chat ? [...turns, { role: 'assistant', content: r.text }] : s.gen.messages,
-              stats: r.stats,
-              finish: r.finish,
-            },
-          }));
-          useMetrics.getState().setGeneration(r.stats);
-        } catch (e) {
-          pushError(e);
-          if (chat) set((s) => ({ gen: { ...s.gen, messages: gen.messages, prompt: gen.prompt, output: '' } }));
-        } finally {
-          genAbort = null;
-          set((s) => ({ gen: { ...s.gen, running: false } }));
-        }
-      },
-
-      stopGeneration() {
-        genAbort?.abort();
-      },
-
-      async boot() {
-        if (get().status === 'starting') return;
-        set({ status: 'starting', fatal: null });
-        try {
-          const device = await engine.call((api, id) => api.init(id), { what: 'Starting the engine' });
-          set({ status: 'ready', device, model: null });
-          if (opts.autoLoad) {
-            const url = new URL(EMBEDDED_MODEL_URL, document.baseURI).href;
-            void get().loadModel({ kind: 'url', url });
-          }
-        } catch (e) {
-          const err = toUiError(e);
-          set({ status: err.name === 'WebGPUUnavailable' ? 'no-webgpu' : 'failed', fatal: err });
-        }
-      },
+      boot: () => start(null),
 
       async runSelfTest(kernels) {
         if (get().selfTest.running || get().status !== 'ready') return;
@@ -286,16 +137,28 @@ export function createSessionStore(
 
       async restartEngine() {
         selfTestAbort?.abort();
+        gen.abort();
+        get().cancelLoad();
+        const reload = get().source;
         engine.restart();
-        genAbort?.abort();
-        loadAbort?.abort();
-        set({ status: 'idle', device: null, model: null, selfTest: { running: false, results: [], total: 0, summary: null } });
-        await get().boot();
+        useMetrics.getState().setBandwidth(null);
+        set({ status: 'idle', device: null, model: null, loading: null, fit: null, selfTest: { running: false, results: [], total: 0, summary: null } });
+        await start(reload);
+      },
+
+      async simulateDeviceLoss() {
+        try {
+          await engine.call((api) => api.simulateDeviceLoss());
+        } catch (e) {
+          pushError(e);
+        }
       },
 
       dismissError(id) {
         set((s) => ({ errors: s.errors.filter((x) => x.id !== id) }));
       },
+
+      reportError: pushError,
     };
   });
 }

@@ -1,30 +1,71 @@
-// The playground shell: boots the engine, then shows the device, memory and self-test panels.
-// Without WebGPU it shows an explanation page instead of a blank screen.
-import { useEffect } from 'react';
+// The playground: the model picker, the chat, and the live gauges and memory side by side; the
+// device and the self-test below. Boots the engine (after reading a share link, if the page was opened
+// from one); a .gguf dropped anywhere loads; without WebGPU an explanation page replaces it all.
+import { useEffect, useState } from 'react';
 import { useSession } from '../store';
 import { DevicePanel } from './DevicePanel';
 import { ErrorBanner } from './ErrorBanner';
+import { GaugesPanel } from './GaugesPanel';
 import { LogPanel } from './LogPanel';
 import { MemoryPanel } from './MemoryPanel';
+import { ModelPanel } from './ModelPanel';
 import { NoWebGPU } from './NoWebGPU';
 import { SelfTest } from './SelfTest';
+import { SharedDemo } from './SharePanel';
 import { TextPanel } from './TextPanel';
+
+function useFileDrop(): boolean {
+  const load = useSession((s) => s.loadModel);
+  const [over, setOver] = useState(false);
+  useEffect(() => {
+    const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+    const onOver = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      setOver(true);
+    };
+    const onLeave = (e: DragEvent) => {
+      if (e.relatedTarget === null) setOver(false);
+    };
+    const onDrop = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      setOver(false);
+      const f = e.dataTransfer?.files[0];
+      const s = useSession.getState();
+      if (f && s.status === 'ready' && !s.loading) void load({ kind: 'file', file: f });
+    };
+    window.addEventListener('dragover', onOver);
+    window.addEventListener('dragleave', onLeave);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('dragover', onOver);
+      window.removeEventListener('dragleave', onLeave);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, [load]);
+  return over;
+}
 
 export function App() {
   const status = useSession((s) => s.status);
   const device = useSession((s) => s.device);
   const fatal = useSession((s) => s.fatal);
   const boot = useSession((s) => s.boot);
+  const openShare = useSession((s) => s.openShare);
   const restart = useSession((s) => s.restartEngine);
+  const loseDevice = useSession((s) => s.simulateDeviceLoss);
+  const dropping = useFileDrop();
 
   useEffect(() => {
+    openShare(location.hash);
     void boot();
-  }, [boot]);
+  }, [boot, openShare]);
 
   if (status === 'no-webgpu' && fatal) return <NoWebGPU error={fatal} />;
 
   return (
-    <div className="app">
+    <div className={`app${dropping ? ' dropping' : ''}`}>
       <header>
         <h1>WebGPU playground</h1>
         <span className={`status ${status}`} data-testid="engine-status">
@@ -34,21 +75,46 @@ export function App() {
           {status === 'failed' && 'Engine failed to start'}
           {status === 'idle' && 'Idle'}
         </span>
-        {(status === 'lost' || status === 'failed') && <button onClick={() => void restart()}>Restart engine</button>}
+        {(status === 'lost' || status === 'failed') && (
+          <button onClick={() => void restart()} data-testid="restart">
+            Restart engine
+          </button>
+        )}
       </header>
+      {dropping && <div className="dropzone">Drop a .gguf file to load it</div>}
       <ErrorBanner />
       {status === 'failed' && fatal && (
         <p className="bad" data-testid="fatal">
           {fatal.message} {fatal.hint}
         </p>
       )}
-      <div className="grid">
+      <SharedDemo />
+      <div className="grid main">
         <div className="col">
-          {device && <DevicePanel device={device} />}
-          <MemoryPanel />
+          <ModelPanel />
         </div>
         <div className="col wide">
           <TextPanel />
+        </div>
+        <div className="col">
+          <GaugesPanel />
+          <MemoryPanel />
+        </div>
+      </div>
+      <div className="grid lower">
+        <div className="col">
+          {device && <DevicePanel device={device} />}
+          {status === 'ready' && (
+            <details className="panel debug">
+              <summary>Debug</summary>
+              <p className="muted small">Make the engine lose its GPU device, as a driver reset would, to see how the playground recovers.</p>
+              <button onClick={() => void loseDevice()} data-testid="simulate-loss">
+                Simulate device loss
+              </button>
+            </details>
+          )}
+        </div>
+        <div className="col wide">
           <SelfTest />
         </div>
       </div>

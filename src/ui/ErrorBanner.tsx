@@ -19,7 +19,11 @@ export function ErrorBanner() {
             </details>
           )}
           <div className="row">
-            {e.name === 'DeviceLost' && <button onClick={() => void restart()}>Restart engine</button>}
+            {e.name === 'DeviceLost' && (
+              <button onClick={() => void restart()} data-testid="error-restart">
+                Restart engine (keeps the conversation)
+              </button>
+            )}
             <button onClick={() => dismiss(e.id)}>Dismiss</button>
           </div>
         </div>

@@ -1,8 +1,8 @@
-// Text generation: the loaded model, a prompt, sampling controls, streamed output and the
-// headline numbers (time to first token, prefill and decode tokens/s).
+// Text generation: chat (with a system prompt) or raw completion, sampling controls, streamed
+// output, Stop and Regenerate, the headline numbers, and the share button.
 import { useSession } from '../store';
 import type { SamplingSettings } from '../engine/protocol';
-import { fmtBytes } from './format';
+import { ShareButton } from './SharePanel';
 
 const CONTROLS: { key: keyof SamplingSettings; label: string; min: number; max: number; step: number }[] = [
   { key: 'temperature', label: 'temperature', min: 0, max: 2, step: 0.05 },
@@ -13,52 +13,6 @@ const CONTROLS: { key: keyof SamplingSettings; label: string; min: number; max: 
   { key: 'maxTokens', label: 'max tokens', min: 1, max: 2048, step: 1 },
   { key: 'seed', label: 'seed', min: 0, max: 2 ** 31 - 1, step: 1 },
 ];
-
-function ModelCard() {
-  const model = useSession((s) => s.model);
-  const loading = useSession((s) => s.loading);
-  const load = useSession((s) => s.loadModel);
-  const cancel = useSession((s) => s.cancelLoad);
-  const ready = useSession((s) => s.status === 'ready');
-  return (
-    <div className="model" data-testid="model-card">
-      {model ? (
-        <div data-testid="model-info">
-          <b>{model.name}</b> <span className="muted">({model.arch})</span> · {model.layers} layers · dim {model.dim} ·{' '}
-          {Object.entries(model.tensorTypes).map(([t, n]) => `${n}×${t}`).join(' ')} · context {model.contextLength} ·{' '}
-          weights {fmtBytes(model.weightBytes)} · KV {fmtBytes(model.kvCacheBytes)} · loaded in {(model.loadMs / 1000).toFixed(1)} s
-        </div>
-      ) : (
-        !loading && <div className="muted">No model loaded.</div>
-      )}
-      {loading && (
-        <div className="row" data-testid="model-loading">
-          <span>
-            {loading.stage}: {loading.unit === 'bytes' ? `${fmtBytes(loading.done)} / ${fmtBytes(loading.total)}` : `${loading.done}/${loading.total}`}
-          </span>
-          <progress max={loading.total || 1} value={loading.done} />
-          <button onClick={cancel}>Cancel</button>
-        </div>
-      )}
-      <div className="row">
-        <label className="file">
-          Open a GGUF file…
-          <input
-            type="file"
-            accept=".gguf"
-            disabled={!ready || loading !== null}
-            data-testid="model-file"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void load({ kind: 'file', file: f });
-              e.target.value = '';
-            }}
-          />
-        </label>
-      </div>
-    </div>
-  );
-}
 
 export function TextPanel() {
   const gen = useSession((s) => s.gen);
@@ -71,12 +25,12 @@ export function TextPanel() {
   const setMode = useSession((s) => s.setMode);
   const setSystem = useSession((s) => s.setSystem);
   const newChat = useSession((s) => s.newChat);
+  const regenerate = useSession((s) => s.regenerate);
   const st = gen.stats;
   const chat = gen.mode === 'chat';
   return (
     <section className="panel" data-testid="text-panel" aria-label="Text generation">
       <h2>Text</h2>
-      <ModelCard />
       <div className="row" role="radiogroup" aria-label="Mode">
         {(['chat', 'raw'] as const).map((m) => (
           <label key={m}>
@@ -151,9 +105,14 @@ export function TextPanel() {
         {gen.running ? (
           <button onClick={stop} data-testid="stop">Stop</button>
         ) : (
-          <button onClick={() => void generate()} disabled={!model || gen.prompt.length === 0} data-testid="generate">
-            {chat ? 'Send' : 'Generate'}
-          </button>
+          <>
+            <button onClick={() => void generate()} disabled={!model || gen.prompt.length === 0} data-testid="generate">
+              {chat ? 'Send' : 'Generate'}
+            </button>
+            <button onClick={() => void regenerate()} disabled={!model || !gen.last} data-testid="regenerate" title="Run the last turn again (the next seed when sampling)">
+              Regenerate
+            </button>
+          </>
         )}
         {st && (
           <span className="muted" data-testid="gen-stats">
@@ -163,6 +122,7 @@ export function TextPanel() {
           </span>
         )}
       </div>
+      <ShareButton />
       {!chat && (
         <pre className="output" data-testid="output" aria-live="polite">
           <span className="muted">{gen.output ? gen.prompt : ''}</span>
