@@ -9,7 +9,8 @@
 //     M = max_c m_c,  out[h, :] = sum_c exp(m_c - M) acc_c / sum_c exp(m_c - M) l_c.
 //
 // Operands: q, out: [n_heads, HEAD_DIM] f32; k_cache, v_cache: [n_ctx, n_kv_heads, HEAD_DIM] f32
-// holding positions 0 .. kv_len - 1 (see attention-core.wgsl); partials: [n_heads, n_chunks,
+// (KV_F16: packed half pairs in u32) holding positions 0 .. kv_len - 1 (see attention-core.wgsl;
+// COMBINE never reads the cache, so it ignores KV_F16); partials: [n_heads, n_chunks,
 // HEAD_DIM + 2] f32. GQA as in attention-prefill.wgsl. Every chunk is non-empty
 // (n_chunks = ceil(kv_len / chunk)), so every partial has a finite max.
 #ifdef SUBGROUPS
@@ -72,8 +73,13 @@ fn main(
 }
 #else
 @group(0) @binding(0) var<storage, read> q: array<f32>;
+#ifdef KV_F16
+@group(0) @binding(1) var<storage, read> k_cache: array<u32>;
+@group(0) @binding(2) var<storage, read> v_cache: array<u32>;
+#else
 @group(0) @binding(1) var<storage, read> k_cache: array<f32>;
 @group(0) @binding(2) var<storage, read> v_cache: array<f32>;
+#endif
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
@@ -106,7 +112,7 @@ fn main(
 
   let pb = (h * params.n_chunks + c) * PSTRIDE;
   for (var j = 0u; j < DPT; j++) {
-    let d = lid + j * WG;
+    let d = owned_dim(lid, j);
     if (d < HEAD_DIM) { partials[pb + d] = acc[j]; }
   }
   if (lid == 0u) {

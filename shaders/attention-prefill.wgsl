@@ -4,7 +4,8 @@
 //   g = h / (n_heads / n_kv_heads)   (GQA: consecutive query heads share a kv head)
 //
 // Operands: q, out: [T, n_heads, HEAD_DIM] f32; k_cache, v_cache: [n_ctx, n_kv_heads, HEAD_DIM]
-// f32 holding positions 0 .. pos0 + T - 1 (the new rows already written). scale = 1/sqrt(HEAD_DIM)
+// f32 (KV_F16: packed half pairs in u32, see attention-core.wgsl) holding positions
+// 0 .. pos0 + T - 1 (the new rows already written). scale = 1/sqrt(HEAD_DIM)
 // unless the model says otherwise.
 // Dispatch: one workgroup of WG invocations per (query row, head): row = t * n_heads + h =
 // wid.x + wid.y * nwg.x. Keys are swept in tiles of WG with the online softmax of
@@ -30,8 +31,13 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;
+#ifdef KV_F16
+@group(0) @binding(1) var<storage, read> k_cache: array<u32>;
+@group(0) @binding(2) var<storage, read> v_cache: array<u32>;
+#else
 @group(0) @binding(1) var<storage, read> k_cache: array<f32>;
 @group(0) @binding(2) var<storage, read> v_cache: array<f32>;
+#endif
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
@@ -65,7 +71,7 @@ fn main(
 
   let inv = 1.0 / l_run;
   for (var j = 0u; j < DPT; j++) {
-    let d = lid + j * WG;
+    let d = owned_dim(lid, j);
     if (d < HEAD_DIM) { out[qb + d] = acc[j] * inv; }
   }
 }

@@ -1,7 +1,8 @@
 // Kernel cases for attention: prefill (causal, GQA, tiles of keys crossed, odd head sizes 48 and
 // 80) and split-KV decode (one chunk, a last chunk of one key, many chunks), some with the new
-// rows written by encodeKvWrite in the same recording. Cache rows past the attended positions hold
-// NaN, so a kernel that reads one fails loudly.
+// rows written by the cache's kvWriter in the same recording; each for an f32 and an f16 (packed
+// halves) cache. Cache rows past the attended positions hold NaN, so a kernel that reads one fails
+// loudly.
 //
 // Inputs are peaky on purpose: q has scale 2 and K 1% outliers of ~30, so scores reach tens and
 // the online softmax must rescale. (q gets no outliers: scores of ~1e3 carry ~1e-4 of f32
@@ -13,11 +14,21 @@
 // scale is off by > 1e-2 on this scale.
 import { byTermScale, checkOp, type KernelCase } from './check/cases';
 import { randn } from './check/data';
+import { packF16Pairs } from '../util/f16';
 import { attentionDecode, attentionPrefill } from './attention';
-import { encodeKvWrite } from './kv-cache';
-import { attentionRef } from './ref/attention';
+import { kvWriter, type KvDtype } from './kv-cache';
+import { attentionRef, kvRoundF16 } from './ref/attention';
 
 const TOL = { atol: 4e-5, rtol: 0 };
+// f16 cache: the reference is the same float64 attention on K and V rounded to halves
+// (kvRoundF16), so storage rounding is not error here, and the kernels add only what the f32
+// ones do: unpacking a half is exact and the math after it is the same f32 (measured worst 6.4e-6
+// over these cases on SwiftShader and lavapipe). So the f32 tolerance, deliberately, and not one
+// sized for f16: rounding K/V to halves moves these outputs by 5e-4 .. 1.4e-2 on this scale
+// (the f32 reference against the rounded one), so a kernel that read the pairs wrongly, or a
+// writer that stored halves other than the nearest-even ones (one ulp off in the new rows of
+// the prefill cases is already > 4e-5), fails instead of hiding under an f16-sized tolerance.
+const TOL_F16 = TOL;
 
 interface AttnCase {
   T: number;
@@ -25,8 +36,10 @@ interface AttnCase {
   nKvHeads: number;
   headDim: number;
   pos0: number;
-  /** Write the T new rows with encodeKvWrite inside the recording (else they are uploaded). */
+  /** Write the T new rows with the cache's kvWriter inside the recording (else they are uploaded). */
   kvWrite?: boolean;
+  /** Cache dtype (default f32). */
+  kvType?: KvDtype;
   subgroups?: boolean;
   /** decode only */
   chunk?: number;
@@ -43,18 +56,24 @@ function makeInputs(c: AttnCase, seed: number) {
   vFull.fill(NaN, (pos0 + T) * row);
   const kNew = kFull.slice(pos0 * row, (pos0 + T) * row);
   const vNew = vFull.slice(pos0 * row, (pos0 + T) * row);
-  const kCache = Float32Array.from(kFull);
-  const vCache = Float32Array.from(vFull);
+  const kHost = Float32Array.from(kFull);
+  const vHost = Float32Array.from(vFull);
   if (c.kvWrite) {
-    kCache.fill(NaN, pos0 * row);
-    vCache.fill(NaN, pos0 * row);
+    kHost.fill(NaN, pos0 * row);
+    vHost.fill(NaN, pos0 * row);
   }
-  return { nCtx, q, kFull, vFull, kNew, vNew, kCache, vCache };
+  const f16 = c.kvType === 'f16';
+  // An f16 cache is uploaded packed (NaN packs to a half NaN); the reference sees the halves.
+  const kCache = f16 ? packF16Pairs(kHost) : kHost;
+  const vCache = f16 ? packF16Pairs(vHost) : vHost;
+  const kRef = f16 ? kvRoundF16(kFull) : kFull;
+  const vRef = f16 ? kvRoundF16(vFull) : vFull;
+  return { nCtx, q, kRef, vRef, kNew, vNew, kCache, vCache };
 }
 
 function describe(kind: string, c: AttnCase): string {
   const kv = kind === 'decode' ? `kvLen=${c.pos0 + 1}` : `T=${c.T} pos0=${c.pos0}`;
-  return `${kind} ${kv} heads=${c.nHeads}/${c.nKvHeads} hd=${c.headDim}${c.chunk ? ` chunk=${c.chunk}` : ''}${c.kvWrite ? ' +kv-write' : ''}${c.subgroups ? ' subgroups' : ''}`;
+  return `${kind} ${kv} heads=${c.nHeads}/${c.nKvHeads} hd=${c.headDim}${c.chunk ? ` chunk=${c.chunk}` : ''}${c.kvType === 'f16' ? ' kv-f16' : ''}${c.kvWrite ? ' +kv-write' : ''}${c.subgroups ? ' subgroups' : ''}`;
 }
 
 function prefillCase(c: AttnCase, seed: number): KernelCase {
@@ -72,20 +91,21 @@ function prefillCase(c: AttnCase, seed: number): KernelCase {
         inputs: { q: x.q, kCache: x.kCache, vCache: x.vCache, kNew: x.kNew, vNew: x.vNew },
         outputs: { out: T * nHeads * headDim * 4 },
         async prepare(rt) {
-          const k = await attentionPrefill(rt, { headDim, subgroups: c.subgroups ?? false });
+          const kvType = c.kvType ?? 'f32';
+          const [k, write] = await Promise.all([attentionPrefill(rt, { headDim, subgroups: c.subgroups ?? false, kvType }), kvWriter(rt, kvType)]);
           return {
-            variant: k.label,
+            variant: c.kvWrite ? `${write.label}+${k.label}` : k.label,
             encode: (rec, b) => {
               if (c.kvWrite) {
-                encodeKvWrite(rec, { k: b.kNew.buffer, v: b.vNew.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, T, pos0, nCtx: x.nCtx, nKvHeads, headDim });
+                write.encode(rec, { k: b.kNew.buffer, v: b.vNew.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, T, pos0, nCtx: x.nCtx, nKvHeads, headDim });
               }
               k.encode(rec, { q: b.q.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, out: b.out.buffer, T, pos0, nHeads, nKvHeads, nCtx: x.nCtx });
             },
           };
         },
-        reference: () => attentionRef(x.q, x.kFull, x.vFull, c),
-        normalize: byTermScale(attentionRef(x.q, x.kFull, x.vFull, c, true)),
-        tolerance: TOL,
+        reference: () => attentionRef(x.q, x.kRef, x.vRef, c),
+        normalize: byTermScale(attentionRef(x.q, x.kRef, x.vRef, c, true)),
+        tolerance: c.kvType === 'f16' ? TOL_F16 : TOL,
       });
     },
   };
@@ -108,20 +128,21 @@ function decodeCase(c: Omit<AttnCase, 'T'>, seed: number): KernelCase {
         inputs: { q: x.q, kCache: x.kCache, vCache: x.vCache, kNew: x.kNew, vNew: x.vNew },
         outputs: { out: nHeads * headDim * 4, partials: nHeads * chunks * (headDim + 2) * 4 },
         async prepare(rt) {
-          const k = await attentionDecode(rt, { headDim, subgroups: c.subgroups ?? false, chunk: c.chunk });
+          const kvType = c.kvType ?? 'f32';
+          const [k, write] = await Promise.all([attentionDecode(rt, { headDim, subgroups: c.subgroups ?? false, chunk: c.chunk, kvType }), kvWriter(rt, kvType)]);
           return {
-            variant: k.label,
+            variant: c.kvWrite ? `${write.label}+${k.label}` : k.label,
             encode: (rec, b) => {
               if (c.kvWrite) {
-                encodeKvWrite(rec, { k: b.kNew.buffer, v: b.vNew.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, T: 1, pos0, nCtx: x.nCtx, nKvHeads, headDim });
+                write.encode(rec, { k: b.kNew.buffer, v: b.vNew.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, T: 1, pos0, nCtx: x.nCtx, nKvHeads, headDim });
               }
               k.encode(rec, { q: b.q.buffer, kCache: b.kCache.buffer, vCache: b.vCache.buffer, out: b.out.buffer, partials: b.partials.buffer, kvLen: pos0 + 1, nHeads, nKvHeads, nCtx: x.nCtx });
             },
           };
         },
-        reference: () => attentionRef(x.q, x.kFull, x.vFull, dc),
-        normalize: byTermScale(attentionRef(x.q, x.kFull, x.vFull, dc, true)),
-        tolerance: TOL,
+        reference: () => attentionRef(x.q, x.kRef, x.vRef, dc),
+        normalize: byTermScale(attentionRef(x.q, x.kRef, x.vRef, dc, true)),
+        tolerance: c.kvType === 'f16' ? TOL_F16 : TOL,
       });
     },
   };
@@ -141,4 +162,17 @@ export const attentionCases: KernelCase[] = [
   decodeCase({ nHeads: 2, nKvHeads: 1, headDim: 80, pos0: 4096, kvWrite: true }, 14),
   decodeCase({ nHeads: 4, nKvHeads: 1, headDim: 48, pos0: 299, chunk: 64 }, 15),
   decodeCase({ nHeads: 8, nKvHeads: 2, headDim: 128, pos0: 999, subgroups: true }, 16),
+  // f16 cache: uploaded packed, or new rows packed by the kv-write kernel in the same recording.
+  prefillCase({ T: 1, nHeads: 4, nKvHeads: 4, headDim: 64, pos0: 0, kvType: 'f16', kvWrite: true }, 21),
+  prefillCase({ T: 7, nHeads: 6, nKvHeads: 2, headDim: 128, pos0: 3, kvType: 'f16', kvWrite: true }, 22),
+  prefillCase({ T: 3, nHeads: 2, nKvHeads: 2, headDim: 80, pos0: 200, kvType: 'f16' }, 23),
+  prefillCase({ T: 70, nHeads: 2, nKvHeads: 1, headDim: 48, pos0: 0, kvType: 'f16', kvWrite: true }, 24),
+  prefillCase({ T: 20, nHeads: 4, nKvHeads: 2, headDim: 32, pos0: 100, kvType: 'f16', kvWrite: true, subgroups: true }, 25),
+  // More dim pairs than invocations: 80 pairs (an invocation owns two, the second only for some) and 128.
+  prefillCase({ T: 5, nHeads: 3, nKvHeads: 1, headDim: 160, pos0: 70, kvType: 'f16', kvWrite: true }, 26),
+  decodeCase({ nHeads: 4, nKvHeads: 2, headDim: 64, pos0: 256, kvType: 'f16', kvWrite: true }, 31),
+  decodeCase({ nHeads: 2, nKvHeads: 1, headDim: 80, pos0: 4096, kvType: 'f16', kvWrite: true }, 32),
+  decodeCase({ nHeads: 6, nKvHeads: 2, headDim: 48, pos0: 299, chunk: 64, kvType: 'f16' }, 33),
+  decodeCase({ nHeads: 8, nKvHeads: 2, headDim: 128, pos0: 999, kvType: 'f16', kvWrite: true, subgroups: true }, 34),
+  decodeCase({ nHeads: 2, nKvHeads: 2, headDim: 256, pos0: 520, kvType: 'f16', kvWrite: true }, 35),
 ];

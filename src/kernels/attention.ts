@@ -1,10 +1,12 @@
-// Causal multi-head attention with GQA over an f32 KV cache: a prefill kernel (T new query rows)
+// Causal multi-head attention with GQA over the KV cache: a prefill kernel (T new query rows)
 // and a split-KV decode kernel (one query row, partials then a combine, both in the caller's
 // recorder). Shaders: shaders/attention-prefill.wgsl, shaders/attention-decode.wgsl, sharing
-// shaders/attention-core.wgsl. Cache layout: [nCtx, nKvHeads, headDim] f32 (see kv-cache.ts).
+// shaders/attention-core.wgsl. Cache layout: [nCtx, nKvHeads, headDim] f32, or with kvType 'f16'
+// the same elements as halves packed two per u32 (see kv-cache.ts); q, out and the math stay f32.
 import type { GpuRuntime } from '../runtime/runtime';
 import type { Recorder } from '../runtime/recorder';
 import { foldGroups, guard, guardBytes, guardDim, guardIndex, packUniforms, type Binding } from './common';
+import { guardKvDtype, kvElementBytes, type KvDtype } from './kv-cache';
 
 export interface AttentionOptions {
   headDim: number;
@@ -12,6 +14,8 @@ export interface AttentionOptions {
   subgroups?: boolean;
   /** Invocations per workgroup and keys per tile (power of two, default 64). */
   workgroupSize?: number;
+  /** Element type of the KV cache the kernel reads (default 'f32'); 'f16' needs an even headDim. */
+  kvType?: KvDtype;
 }
 
 export interface AttentionShape {
@@ -66,12 +70,24 @@ function variant(rt: GpuRuntime, op: string, opts: AttentionOptions) {
   const wg = opts.workgroupSize ?? 64;
   guard(Number.isInteger(Math.log2(wg)) && wg <= rt.limits.maxComputeInvocationsPerWorkgroup, op, `workgroupSize must be a power of two <= ${rt.limits.maxComputeInvocationsPerWorkgroup} (got ${wg})`);
   guard(Number.isInteger(opts.headDim) && opts.headDim > 0 && opts.headDim <= 256, op, `headDim must be an integer in [1, 256] (got ${opts.headDim})`);
+  const kvType = opts.kvType ?? 'f32';
+  guardKvDtype(op, kvType, opts.headDim);
   const subgroups = (opts.subgroups ?? rt.caps.subgroups) && rt.caps.subgroups;
-  const suffix = `hd${opts.headDim}-wg${wg}${subgroups ? '-sg' : ''}`;
-  return { wg, subgroups, suffix, defines: { WG_SIZE: wg, HEAD_DIM: opts.headDim, SUBGROUPS: subgroups } };
+  const base = `hd${opts.headDim}-wg${wg}${subgroups ? '-sg' : ''}`;
+  const common = { WG_SIZE: wg, HEAD_DIM: opts.headDim, SUBGROUPS: subgroups };
+  return {
+    wg,
+    subgroups,
+    suffix: `${base}${kvType === 'f16' ? '-kvf16' : ''}`,
+    kvBytes: kvElementBytes(kvType),
+    defines: { ...common, KV_F16: kvType === 'f16' },
+    // For passes that never touch the cache (decode's combine), shared by both cache dtypes.
+    noKv: { suffix: base, defines: common },
+  };
 }
 
-function guardShape(op: string, headDim: number, a: AttentionShape, kCache: Binding, vCache: Binding, kvNeeded: number): number {
+/** Checks the shape and the cache bindings (kvBytes per element); returns the score scale. */
+function guardShape(op: string, headDim: number, kvBytes: number, a: AttentionShape, kCache: Binding, vCache: Binding, kvNeeded: number): number {
   guardDim(op, 'nHeads', a.nHeads);
   guardDim(op, 'nKvHeads', a.nKvHeads);
   guardDim(op, 'nCtx', a.nCtx);
@@ -79,8 +95,8 @@ function guardShape(op: string, headDim: number, a: AttentionShape, kCache: Bind
   guard(kvNeeded <= a.nCtx, op, `the cache holds ${a.nCtx} positions but ${kvNeeded} are attended`);
   const cacheElems = a.nCtx * a.nKvHeads * headDim;
   guardIndex(op, 'the KV cache', cacheElems);
-  guardBytes(op, 'kCache', kCache, kvNeeded * a.nKvHeads * headDim * 4);
-  guardBytes(op, 'vCache', vCache, kvNeeded * a.nKvHeads * headDim * 4);
+  guardBytes(op, 'kCache', kCache, kvNeeded * a.nKvHeads * headDim * kvBytes);
+  guardBytes(op, 'vCache', vCache, kvNeeded * a.nKvHeads * headDim * kvBytes);
   const scale = a.scale ?? 1 / Math.sqrt(headDim);
   guard(Number.isFinite(scale), op, `scale must be finite (got ${scale})`);
   return scale;
@@ -96,7 +112,7 @@ export async function attentionPrefill(rt: GpuRuntime, opts: AttentionOptions): 
     encode(rec, a) {
       guardDim(label, 'T', a.T);
       guard(Number.isInteger(a.pos0) && a.pos0 >= 0, label, `pos0 must be a non-negative integer (got ${a.pos0})`);
-      const scale = guardShape(label, hd, a, a.kCache, a.vCache, a.pos0 + a.T);
+      const scale = guardShape(label, hd, v.kvBytes, a, a.kCache, a.vCache, a.pos0 + a.T);
       guardIndex(label, 'q', a.T * a.nHeads * hd);
       guardBytes(label, 'q', a.q, a.T * a.nHeads * hd * 4);
       guardBytes(label, 'out', a.out, a.T * a.nHeads * hd * 4);
@@ -117,10 +133,10 @@ export async function attentionDecode(rt: GpuRuntime, opts: AttentionOptions & {
   const chunk = opts.chunk ?? 256;
   guard(Number.isInteger(chunk) && chunk > 0, 'attention-decode', `chunk must be a positive integer (got ${chunk})`);
   const label = `attention-decode.${v.suffix}-c${chunk}`;
-  const combineLabel = `attention-decode.combine-${v.suffix}`;
+  const combineLabel = `attention-decode.combine-${v.noKv.suffix}`;
   const [partialsPipe, combinePipe] = await Promise.all([
     rt.pipelines.get({ shader: 'attention-decode', label, defines: v.defines }),
-    rt.pipelines.get({ shader: 'attention-decode', label: combineLabel, defines: { ...v.defines, COMBINE: true } }),
+    rt.pipelines.get({ shader: 'attention-decode', label: combineLabel, defines: { ...v.noKv.defines, COMBINE: true } }),
   ]);
   const nChunksFor = (kvLen: number) => Math.ceil(kvLen / chunk);
   const scratchBytes = (nHeads: number, kvLen: number) => nHeads * nChunksFor(kvLen) * (hd + 2) * 4;
@@ -130,7 +146,7 @@ export async function attentionDecode(rt: GpuRuntime, opts: AttentionOptions & {
     scratchBytes,
     encode(rec, a) {
       guardDim(label, 'kvLen', a.kvLen);
-      const scale = guardShape(label, hd, a, a.kCache, a.vCache, a.kvLen);
+      const scale = guardShape(label, hd, v.kvBytes, a, a.kCache, a.vCache, a.kvLen);
       const nChunks = nChunksFor(a.kvLen);
       guard(nChunks <= rt.limits.maxComputeWorkgroupsPerDimension, label, `${nChunks} chunks exceed the dispatch limit; use a larger chunk`);
       guardBytes(label, 'q', a.q, a.nHeads * hd * 4);

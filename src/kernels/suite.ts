@@ -8,6 +8,7 @@ import { rmsnormCases } from './rmsnorm.cases';
 import { softmaxCases } from './softmax.cases';
 import { ropeCases } from './rope.cases';
 import { attentionCases } from './attention.cases';
+import { kvCacheCases } from './kv-cache.cases';
 import { sampleCases } from './sample.cases';
 import { embeddingQuickCases } from './quant/embedding.cases';
 import { qmatmulQuickCases } from './quant/qmatmul.cases';
@@ -20,6 +21,7 @@ export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   matmul: matmulCases,
   matvec: matvecCases,
   rope: ropeCases,
+  'kv-cache': kvCacheCases,
   attention: attentionCases,
   sample: sampleCases,
   // Quant families register a subset (every type, both variants, fused epilogue, split weights);

@@ -1,5 +1,19 @@
 // CPU reference for the attention kernels (float64): causal softmax attention with GQA over a
 // [nCtx, nKvHeads, headDim] cache. Query row t sits at position pos0 + t and sees keys 0 .. pos0 + t.
+// An f16 cache is referenced by the same function on K and V passed through kvRoundF16: the
+// kernels do all their math in f32 on the unpacked halves, so storage rounding is the only
+// difference the dtype makes.
+import { roundToF16 } from '../../util/f16';
+
+const F16_MAX = 65504;
+
+/** What an f16 KV cache stores for these f32 values: nearest half (ties to even), saturated at
+ *  +-65504 as shaders/kv-cache.wgsl does. */
+export function kvRoundF16(values: ArrayLike<number>): Float32Array {
+  const clamped = Float32Array.from(values, (x) => (x > F16_MAX ? F16_MAX : x < -F16_MAX ? -F16_MAX : x));
+  return roundToF16(clamped);
+}
+
 export interface AttentionRefShape {
   T: number;
   nHeads: number;

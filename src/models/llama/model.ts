@@ -10,7 +10,7 @@
 //   g, u [T, ffn]      last [dim], lastN [dim]   logits [vocab]
 import { attentionDecode, attentionPrefill, type AttentionDecodeKernel, type AttentionPrefillKernel } from '../../kernels/attention';
 import { elementwise, type ElementwiseKernel } from '../../kernels/elementwise';
-import { allocKvCache, encodeKvWrite, type KvCache } from '../../kernels/kv-cache';
+import { allocKvCache, kvWriter, type KvCache, type KvDtype, type KvWriter } from '../../kernels/kv-cache';
 import { embedding, type EmbeddingKernel } from '../../kernels/quant/embedding';
 import { qmatmul, type QmatmulKernel } from '../../kernels/quant/qmatmul';
 import { qmatvec, QMATVEC_TMAX, type QmatvecKernel } from '../../kernels/quant/qmatvec';
@@ -33,6 +33,12 @@ export interface LlamaModelOptions {
    * the tiled matmul at every prompt length (measured ~3x at 64 tokens on SwiftShader), else 64.
    */
   prefillChunk?: number;
+  /**
+   * Element type of the KV cache (default 'f32'). 'f16' stores halves packed two per u32 (any
+   * adapter, no shader-f16 needed): half the cache memory and half the bytes decode attention reads
+   * per token; needs an even head size.
+   */
+  kvType?: KvDtype;
   /** Report pipeline compilation progress. */
   onCompile?: (done: number, total: number) => void;
 }
@@ -50,6 +56,7 @@ interface Kernels {
   embd: EmbeddingKernel;
   norm: RmsNormKernel;
   rope: RopeKernel;
+  kvWrite: KvWriter;
   prefill: AttentionPrefillKernel;
   decode: AttentionDecodeKernel;
   add: ElementwiseKernel;
@@ -81,6 +88,12 @@ export class LlamaModel {
   /** Compile every pipeline the model needs and allocate the KV cache and activations. */
   static async create(rt: GpuRuntime, cfg: LlamaConfig, w: LlamaWeights, opts: LlamaModelOptions = {}): Promise<LlamaModel> {
     const nCtx = Math.min(opts.contextLength ?? Math.min(cfg.contextLength, 2048), cfg.contextLength);
+    const kvType = opts.kvType ?? 'f32';
+    if (kvType === 'f16' && cfg.headDim % 2 !== 0) {
+      throw new EngineError('Unsupported', `An f16 KV cache packs two values per word, so it needs an even head size; this model's is ${cfg.headDim}.`, {
+        hint: 'Load the model with the f32 KV cache.',
+      });
+    }
     const chunk = Math.max(1, Math.min(opts.prefillChunk ?? (rt.report.adapter.isSoftware ? QMATVEC_TMAX : 64), nCtx));
     const mats: { w: QWeight; bias: boolean }[] = [{ w: w.head, bias: false }];
     for (const l of w.layers) {
@@ -90,7 +103,7 @@ export class LlamaModel {
     const wanted = new Map(mats.map((m) => [linKey(m.w.type, m.bias), m]));
     const jobs: Promise<unknown>[] = [];
     let done = 0;
-    const total = 8 + 3 * wanted.size;
+    const total = 9 + 3 * wanted.size;
     const track = <T>(p: Promise<T>): Promise<T> => {
       jobs.push(p);
       return p.then((v) => {
@@ -107,18 +120,19 @@ export class LlamaModel {
       ]);
       linear.set(key, { vec, batch, mat });
     });
-    const [embd, norm, ropeK, prefill, decode, add, siluMul] = await Promise.all([
+    const [embd, norm, ropeK, kvWrite, prefill, decode, add, siluMul] = await Promise.all([
       track(embedding(rt, { type: w.embd.type })),
       track(rmsnorm(rt, {})),
       track(rope(rt, cfg.rope.ordering)),
-      track(attentionPrefill(rt, { headDim: cfg.headDim })),
-      track(attentionDecode(rt, { headDim: cfg.headDim })),
+      track(kvWriter(rt, kvType)),
+      track(attentionPrefill(rt, { headDim: cfg.headDim, kvType })),
+      track(attentionDecode(rt, { headDim: cfg.headDim, kvType })),
       track(elementwise(rt, 'add', { inPlace: true })),
       track(elementwise(rt, 'silu_mul', { inPlace: true })),
       ...linJobs,
     ]);
     opts.onCompile?.(total, total);
-    const kv = await allocKvCache(rt, { nCtx, nKvHeads: cfg.kvHeads, headDim: cfg.headDim, nLayers: cfg.layers });
+    const kv = await allocKvCache(rt, { nCtx, nKvHeads: cfg.kvHeads, headDim: cfg.headDim, nLayers: cfg.layers, dtype: kvType });
     const table = ropeTable({
       base: cfg.rope.base,
       rotDim: cfg.rope.dims,
@@ -126,7 +140,7 @@ export class LlamaModel {
       freqFactors: w.ropeFactors,
     });
     const ropeTab = await rt.upload(table, 'weights', 'rope-table');
-    const m = new LlamaModel(rt, cfg, w, { embd, norm, rope: ropeK, prefill, decode, add, siluMul, linear }, kv, ropeTab, nCtx, chunk);
+    const m = new LlamaModel(rt, cfg, w, { embd, norm, rope: ropeK, kvWrite, prefill, decode, add, siluMul, linear }, kv, ropeTab, nCtx, chunk);
     await m.allocActivations();
     return m;
   }
@@ -204,7 +218,7 @@ export class LlamaModel {
         q: a.q.buffer, k: a.k.buffer, table: this.ropeTab.buffer, T, nHeads: cfg.heads, nKvHeads: cfg.kvHeads,
         headDim: cfg.headDim, rotDim: cfg.rope.dims, pos0,
       });
-      encodeKvWrite(rec, {
+      k.kvWrite.encode(rec, {
         k: a.k.buffer, v: a.v.buffer, kCache: cache.k.buffer, vCache: cache.v.buffer, T, pos0,
         nCtx: this.nCtx, nKvHeads: cfg.kvHeads, headDim: cfg.headDim,
       });
