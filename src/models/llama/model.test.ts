@@ -1,16 +1,22 @@
 // The GPU llama forward pass against the plain-TS reference on random-weight models: prefill in
-// several chunks, then token-by-token decode, for llama and qwen2 shapes and quantized weights.
+// several chunks, then token-by-token decode, for llama and qwen2 shapes and quantized weights,
+// with an f32 and an f16 KV cache (held against a reference whose cache rounds K/V to halves).
 import { describe, expect, it } from 'vitest';
 import { GgmlType } from '../../formats/gguf/types';
 import { compareAllClose, describeClose } from '../../kernels/check/allclose';
+import type { KvDtype } from '../../kernels/kv-cache';
 import { nodeSubstrates } from '../../test/node-gpu';
 import { RefLlama } from './ref';
 import { syntheticLlama, type SyntheticOptions } from './synthetic';
 import { loadInMemory, refGreedy, refWeights } from './testing';
 
 // `chunk` > 8 sends the 9-token prefill through the tiled matmul; 4 through the batched matvec.
-const CASES: { name: string; opts: SyntheticOptions; tol: number; chunk?: number }[] = [
+const CASES: { name: string; opts: SyntheticOptions; tol: number; chunk?: number; kvType?: KvDtype }[] = [
   { name: 'llama f32 GQA', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4 },
+  // Rounding K/V to halves moves these logits by ~1.5e-4 of their max (reference against
+  // reference), under the 2e-4 above; the GPU is within 7e-6 of the rounded reference, so 3e-5 here
+  // tells a cache rounded like the reference's from one that is not.
+  { name: 'llama f32 GQA, f16 KV cache', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 3e-5, kvType: 'f16' },
   { name: 'llama f32 GQA, tiled-matmul prefill', opts: { dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, vocab: 300, context: 64 }, tol: 2e-4, chunk: 16 },
   {
     name: 'qwen2 f32 (bias, NeoX, tied)',
@@ -24,7 +30,8 @@ const CASES: { name: string; opts: SyntheticOptions; tol: number; chunk?: number
 const TOKENS = [256, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100];
 
 // Real head sizes and GQA ratios, every tensor type the kernels read, bias and tying both ways:
-// greedy tokens must equal the CPU reference's for 16 steps.
+// greedy tokens must equal the CPU reference's for 16 steps, with either KV cache dtype (for f16
+// the reference rounds its cached K/V to halves as the GPU cache does).
 const GREEDY: { name: string; opts: SyntheticOptions }[] = [
   { name: 'llama hd64 GQA4 q4_0 untied', opts: { dim: 256, layers: 1, heads: 4, kvHeads: 1, ffn: 256, vocab: 300, context: 40, type: GgmlType.Q4_0, seed: 11 } },
   { name: 'llama hd128 GQA1 q5_k', opts: { dim: 256, layers: 1, heads: 2, kvHeads: 2, ffn: 512, vocab: 300, context: 40, type: GgmlType.Q5_K, embdType: GgmlType.Q8_0, seed: 12 } },
@@ -36,15 +43,18 @@ const GREEDY: { name: string; opts: SyntheticOptions }[] = [
   { name: 'llama hd64 f16 + bf16 embeddings', opts: { dim: 128, layers: 2, heads: 2, kvHeads: 1, ffn: 160, vocab: 300, context: 40, type: GgmlType.F16, embdType: GgmlType.BF16, seed: 15 } },
 ];
 
+const KV_TYPES: KvDtype[] = ['f32', 'f16'];
+
 for (const sub of nodeSubstrates()) {
   describe(`llama forward on ${sub.name}`, () => {
-    for (const c of GREEDY) {
-      it(`${c.name}: 16 greedy tokens equal the CPU reference's`, async () => {
+    for (const c of GREEDY) for (const kvType of KV_TYPES) {
+      it(`${c.name}, ${kvType} KV: 16 greedy tokens equal the CPU reference's`, async () => {
         const rt = await sub.runtime();
         const { gguf } = syntheticLlama(c.opts);
-        const { model } = await loadInMemory(rt, gguf, { prefillChunk: 8, contextLength: 40 });
+        const { model } = await loadInMemory(rt, gguf, { prefillChunk: 8, contextLength: 40, kvType });
+        expect(model.kv.dtype).toBe(kvType);
         const prompt = TOKENS.slice(0, 10);
-        const want = await refGreedy(gguf, prompt, 16, new Set());
+        const want = await refGreedy(gguf, prompt, 16, new Set(), { kvType });
         const got: number[] = [];
         let logits = await model.logits(prompt, 0);
         for (let i = 0; i < 16; i++) {
@@ -60,8 +70,8 @@ for (const sub of nodeSubstrates()) {
       it(`${c.name}: chunked prefill then decode match the CPU reference`, async () => {
         const rt = await sub.runtime();
         const { gguf } = syntheticLlama(c.opts);
-        const { file, cfg, model } = await loadInMemory(rt, gguf, { prefillChunk: c.chunk ?? 4, contextLength: 32 });
-        const ref = new RefLlama(cfg, refWeights(file, gguf));
+        const { file, cfg, model } = await loadInMemory(rt, gguf, { prefillChunk: c.chunk ?? 4, contextLength: 32, kvType: c.kvType });
+        const ref = new RefLlama(cfg, refWeights(file, gguf), { kvType: c.kvType });
         const prefillLen = 9; // chunks of 4 + 4 + 1, or one of 9 when c.chunk = 16
         let refLogits: Float64Array = new Float64Array();
         for (const t of TOKENS.slice(0, prefillLen)) refLogits = ref.step(t);

@@ -2,6 +2,8 @@
 // reference the GPU model is held against on random-weight models. The PyTorch fixtures
 // (training/fixtures) are the independent anchor; this one covers shapes the trained model lacks
 // (qwen2 bias and NeoX RoPE, GQA ratios, llama3 frequency factors).
+import type { KvDtype } from '../../kernels/kv-cache';
+import { kvRoundF16 } from '../../kernels/ref/attention';
 import { ropeInvFreqs } from '../../kernels/rope';
 import type { LlamaConfig } from './config';
 
@@ -44,17 +46,25 @@ export function ropeHead(v: Float64Array, off: number, pos: number, c: LlamaConf
   }
 }
 
+export interface RefLlamaOptions {
+  /** Store K and V as the GPU's cache of this dtype does: 'f16' rounds them to halves (default 'f32': kept in float64). */
+  kvType?: KvDtype;
+}
+
 /** A reference decoder with its own KV cache: feed tokens one at a time, get logits. */
 export class RefLlama {
   private readonly k: Float64Array[][] = [];
   private readonly v: Float64Array[][] = [];
   private readonly inv: Float64Array;
+  private readonly kvF16: boolean;
   pos = 0;
 
   constructor(
     readonly c: LlamaConfig,
     private readonly w: RefWeights,
+    opts: RefLlamaOptions = {},
   ) {
+    this.kvF16 = opts.kvType === 'f16';
     for (let l = 0; l < c.layers; l++) {
       this.k.push([]);
       this.v.push([]);
@@ -89,8 +99,9 @@ export class RefLlama {
       const v = matvec(this.t(b + 'attn_v.weight'), h, kvHeads * hd, this.w.get(b + 'attn_v.bias'));
       for (let i = 0; i < heads; i++) ropeHead(q, i * hd, pos, c, this.inv);
       for (let i = 0; i < kvHeads; i++) ropeHead(k, i * hd, pos, c, this.inv);
-      this.k[l].push(k);
-      this.v[l].push(v);
+      // The GPU writes f32 rows into its cache, so an f16 cache holds f32 values rounded to halves.
+      this.k[l].push(this.kvF16 ? Float64Array.from(kvRoundF16(k)) : k);
+      this.v[l].push(this.kvF16 ? Float64Array.from(kvRoundF16(v)) : v);
       const att = new Float64Array(heads * hd);
       const scale = 1 / Math.sqrt(hd);
       for (let i = 0; i < heads; i++) {

@@ -7,7 +7,7 @@ import { dequantize } from '../../kernels/ref/dequant';
 import type { GpuRuntime } from '../../runtime/runtime';
 import { readLlamaConfig, type LlamaConfig } from './config';
 import { LlamaModel, type LlamaModelOptions } from './model';
-import { RefLlama, type RefWeights } from './ref';
+import { RefLlama, type RefLlamaOptions, type RefWeights } from './ref';
 import { loadLlamaWeights } from './weights';
 
 export function refWeights(file: GgufFile, bytes: Uint8Array): RefWeights {
@@ -32,10 +32,11 @@ export async function loadInMemory(
   return { file, cfg, model };
 }
 
-/** Greedy continuation by the CPU reference, stopping at an end-of-generation id. */
-export async function refGreedy(gguf: Uint8Array, prompt: number[], n: number, eog: ReadonlySet<number>): Promise<number[]> {
+/** Greedy continuation by the CPU reference, stopping at an end-of-generation id. `opts.kvType`
+ *  'f16' makes the reference's KV cache round like the GPU's f16 cache. */
+export async function refGreedy(gguf: Uint8Array, prompt: number[], n: number, eog: ReadonlySet<number>, opts: RefLlamaOptions = {}): Promise<number[]> {
   const file = await parseGguf(bufferSource(gguf));
-  const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf));
+  const ref = new RefLlama(readLlamaConfig(file), refWeights(file, gguf), opts);
   let logits: Float64Array = new Float64Array();
   for (const t of prompt) logits = ref.step(t);
   const out: number[] = [];
