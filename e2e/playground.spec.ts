@@ -37,7 +37,8 @@ test('gauges show live latency, per-kernel time, the roofline and memory while t
   expect(await num(page, 'achieved-gbps')).toBeGreaterThan(0);
   await expect(page.getByTestId('roofline-share')).toContainText('%');
   await expect(page.getByTestId('mem-weights')).toContainText('MiB');
-  await expect(page.getByTestId('mem-kv-cache')).toContainText('MiB');
+  await expect(page.getByTestId('mem-kv-cache')).toContainText('512.0 KiB'); // the f16 cache: half of the f32 one's 1.0 MiB
+  await expect(page.getByTestId('model-info')).toContainText('(f16)');
   await page.screenshot({ path: 'e2e/screenshots/gauges.png', fullPage: true });
 });
 

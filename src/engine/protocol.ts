@@ -139,6 +139,9 @@ export interface LoadModelOptions {
   kvType?: 'f32' | 'f16';
 }
 
+/** The KV cache type a load uses unless told otherwise. */
+export const DEFAULT_KV_TYPE: 'f32' | 'f16' = 'f16';
+
 export interface ModelInfo {
   name: string;
   arch: string;

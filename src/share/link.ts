@@ -35,6 +35,8 @@ export interface SharePayload {
   /** The raw prompt, or the user message of the shared turn. */
   prompt: string;
   sampling: SamplingSettings;
+  /** How the model was loaded (numerics depend on the KV cache type). */
+  load?: { kvType: 'f32' | 'f16'; contextLength?: number };
   sharer?: SharerNumbers;
 }
 
@@ -128,6 +130,14 @@ function checkModel(m: unknown, check: Check): SharedModel {
   check(false, `the model kind "${String(o.kind)}" is unknown`);
 }
 
+function checkLoad(x: unknown, check: Check): SharePayload['load'] {
+  if (x === undefined) return undefined;
+  const o = x as Record<string, unknown>;
+  check(typeof x === 'object' && x !== null && (o.kvType === 'f32' || o.kvType === 'f16'), 'the KV cache type must be f32 or f16');
+  check(o.contextLength === undefined || (Number.isInteger(o.contextLength) && (o.contextLength as number) >= 16 && (o.contextLength as number) <= 1 << 20), 'the context length is out of range');
+  return o.contextLength === undefined ? { kvType: o.kvType as 'f32' | 'f16' } : { kvType: o.kvType as 'f32' | 'f16', contextLength: o.contextLength as number };
+}
+
 function checkSharer(x: unknown, check: Check): SharerNumbers | undefined {
   if (x === undefined) return undefined;
   check(typeof x === 'object' && x !== null, "the sharer's numbers are malformed");
@@ -184,6 +194,7 @@ export function decodeShare(value: string): ShareDecode {
         history,
         prompt: o.prompt as string,
         sampling: checkSampling(o.sampling, check),
+        load: checkLoad(o.load, check),
         sharer: checkSharer(o.sharer, check),
       },
     };

@@ -65,7 +65,7 @@ export function modelActions(ctx: StoreCtx) {
 
   const actions: Pick<
     SessionState,
-    'loadModel' | 'loadEmbedded' | 'cancelLoad' | 'checkFit' | 'clearFit' | 'refreshCache' | 'deleteCached' | 'setHubBase'
+    'loadModel' | 'loadEmbedded' | 'cancelLoad' | 'checkFit' | 'clearFit' | 'refreshCache' | 'deleteCached' | 'setHubBase' | 'setLoadOptions'
   > = {
     async loadModel(source) {
       if (get().loading || get().status !== 'ready') return;
@@ -73,7 +73,7 @@ export function modelActions(ctx: StoreCtx) {
       rate.reset();
       set({ loading: { stage: 'starting', done: 0, total: 1, unit: 'items' } });
       try {
-        const model = await engine.call((api, id) => api.loadModel(id, source), { signal: loadAbort.signal, what: 'Loading the model' });
+        const model = await engine.call((api, id) => api.loadModel(id, source, get().loadOptions), { signal: loadAbort.signal, what: 'Loading the model' });
         set({ model, source });
         if (source.kind === 'url' && source.cache) {
           void (globalThis.navigator as Navigator | undefined)?.storage?.persist?.().catch(() => false);
@@ -109,7 +109,7 @@ export function modelActions(ctx: StoreCtx) {
       fitAbort = ac;
       set({ fit: { target: url, status: 'checking' } });
       try {
-        const result = await engine.call((api, id) => api.inspectModel(id, { kind: 'url', url, cache: true }), { signal: ac.signal, what: 'Checking the model' });
+        const result = await engine.call((api, id) => api.inspectModel(id, { kind: 'url', url, cache: true }, get().loadOptions), { signal: ac.signal, what: 'Checking the model' });
         if (get().fit?.target === url) set({ fit: { target: url, status: 'done', result } });
       } catch (e) {
         if (get().fit?.target === url) set({ fit: { target: url, status: 'error', error: toUiError(e) } });
@@ -139,6 +139,10 @@ export function modelActions(ctx: StoreCtx) {
       } catch (e) {
         pushError(e);
       }
+    },
+
+    setLoadOptions(patch) {
+      set((s) => ({ loadOptions: { ...s.loadOptions, ...patch }, fit: null }));
     },
 
     setHubBase(base) {

@@ -3,7 +3,7 @@
 // lifecycle, errors, log and self-test kept here. UI components read it with selectors.
 import { create } from 'zustand';
 import type { EngineClient } from '../engine/client';
-import { DEFAULT_SAMPLING, type EngineEvent, type ModelSource } from '../engine/protocol';
+import { DEFAULT_KV_TYPE, DEFAULT_SAMPLING, type EngineEvent, type ModelSource } from '../engine/protocol';
 import { EMBEDDED_MODEL_URL, toUiError, type StoreCtx } from './context';
 import { generationActions } from './generation';
 import { useMetrics } from './metrics';
@@ -97,6 +97,7 @@ export function createSessionStore(
       source: null,
       loading: null,
       hubBase: initialHubBase(),
+      loadOptions: { kvType: DEFAULT_KV_TYPE },
       fit: null,
       cache: null,
       sampling: { ...DEFAULT_SAMPLING },

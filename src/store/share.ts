@@ -28,6 +28,7 @@ export function buildPayload(ctx: StoreCtx, run: FinishedRun): SharePayload | nu
     history: run.history,
     prompt: run.prompt,
     sampling: run.sampling,
+    load: { kvType: ctx.get().model?.kvType ?? 'f32', ...(ctx.get().model ? { contextLength: ctx.get().model?.contextLength } : {}) },
     sharer: {
       device: a ? [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter' : 'unknown adapter',
       software: a?.isSoftware ?? false,
@@ -54,6 +55,7 @@ export function shareActions(ctx: StoreCtx, runGeneration: () => Promise<Finishe
     const p = sh.payload;
     set((s) => ({
       sampling: { ...p.sampling },
+      loadOptions: p.load ? { ...s.loadOptions, ...p.load } : s.loadOptions,
       gen: { ...s.gen, mode: p.mode, system: p.system, messages: p.history, prompt: p.prompt, output: '', stats: null, finish: null },
     }));
     const source = sourceFor(p.model);

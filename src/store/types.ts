@@ -5,6 +5,7 @@ import type {
   ChatTurn,
   DeviceInfo,
   GenerationStats,
+  LoadModelOptions,
   ModelFit,
   ModelInfo,
   ModelSource,
@@ -118,6 +119,9 @@ export interface SessionState {
   setHubBase(base: string): void;
   fit: FitState | null;
   cache: CacheListing | null;
+  /** Options every load (and fit check) uses: context length and KV cache type. */
+  loadOptions: LoadModelOptions;
+  setLoadOptions(patch: Partial<LoadModelOptions>): void;
   loadModel(source: ModelSource): Promise<void>;
   loadEmbedded(): Promise<void>;
   cancelLoad(): void;

@@ -148,6 +148,35 @@ function CachedModels() {
   );
 }
 
+function LoadOptions() {
+  const opts = useSession((s) => s.loadOptions);
+  const set = useSession((s) => s.setLoadOptions);
+  return (
+    <div className="row small" data-testid="load-options">
+      <label>
+        context{' '}
+        <input
+          type="number"
+          min={16}
+          step={16}
+          placeholder="auto"
+          value={opts.contextLength ?? ''}
+          onChange={(e) => set({ contextLength: e.target.value ? Math.max(16, Math.floor(Number(e.target.value))) : undefined })}
+          aria-label="context length"
+        />
+      </label>
+      <label>
+        KV cache{' '}
+        <select value={opts.kvType ?? 'f16'} onChange={(e) => set({ kvType: e.target.value as 'f32' | 'f16' })} aria-label="KV cache type" data-testid="kv-type">
+          <option value="f16">f16 (half the memory)</option>
+          <option value="f32">f32</option>
+        </select>
+      </label>
+      <span className="muted">apply to the next load</span>
+    </div>
+  );
+}
+
 export function ModelPanel() {
   const ready = useSession((s) => s.status === 'ready');
   const loading = useSession((s) => s.loading !== null);
@@ -178,6 +207,7 @@ export function ModelPanel() {
         </label>
       </div>
       <div className="muted small">…or drop a .gguf file anywhere on the page.</div>
+      <LoadOptions />
       <HubPicker />
       <FitReport />
       <CachedModels />

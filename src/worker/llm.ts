@@ -134,6 +134,7 @@ export class LlmHost {
       model = await LlamaModel.create(this.rt, cfg, weights, {
         contextLength: opts.contextLength,
         prefillChunk: opts.prefillChunk,
+        kvType: opts.kvType,
         onCompile: (d, t) => hooks.progress('compiling shaders', d, t, 'items'),
       });
       session = await LlamaSession.create(this.rt, model, tokenizer);
@@ -162,7 +163,7 @@ export class LlmHost {
       weightBytes: weights.bytes,
       decodeBytesPerToken: decodeWeightBytes(cfg, weights),
       kvCacheBytes: model.kv.bytes,
-      kvType: 'f32',
+      kvType: model.kv.dtype,
       activationBytes: model.activationBytes,
       fromCache,
       tokenizer: `${tokenizer.spec.model}${tokenizer.spec.pre ? ` (${tokenizer.spec.pre})` : ''}`,
