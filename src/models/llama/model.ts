@@ -39,6 +39,12 @@ export interface LlamaModelOptions {
    * per token; needs an even head size.
    */
   kvType?: KvDtype;
+  /**
+   * Prefill matmul dequantizes weight tiles into f16 workgroup memory where the device has
+   * shader-f16 (half the shared memory and bandwidth; quantized weights lose nothing they had).
+   * Default: on for quantized weights where shader-f16 exists; false forces the f32 tile.
+   */
+  prefillTileF16?: boolean;
   /** Report pipeline compilation progress. */
   onCompile?: (done: number, total: number) => void;
 }
@@ -116,7 +122,7 @@ export class LlamaModel {
       const [vec, batch, mat] = await Promise.all([
         track(qmatvec(rt, { type: m.w.type, bias: m.bias })),
         track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true })),
-        track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: false })),
+        track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: opts.prefillTileF16 })),
       ]);
       linear.set(key, { vec, batch, mat });
     });
