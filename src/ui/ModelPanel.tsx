@@ -58,12 +58,15 @@ function HubPicker() {
       <ul className="catalog" data-testid="catalog">
         {CATALOG.map((e) => (
           <li key={e.id}>
-            <button className="link" onClick={() => void checkFit(catalogRef(e))} data-testid={`catalog-${e.id}`}>
+            <button className="link" onClick={() => void checkFit(catalogRef(e))} data-testid={`catalog-${e.id}`} title={`Check whether ${catalogRef(e)} fits`}>
               {e.label}
             </button>{' '}
             <span className="muted">
               {e.quant} · {e.params} · ≈{fmtBytes(e.approxBytes)}
             </span>
+            <div className="muted tiny">
+              {e.repo} / {e.file}
+            </div>
           </li>
         ))}
       </ul>
