@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { esrganAssets } from './scripts/esrgan-assets.ts';
 
 // Cross-origin isolation gives the worker precise timers and SharedArrayBuffer;
 // every asset is same-origin, so the headers cost nothing.
@@ -9,7 +10,7 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), esrganAssets()],
   server: { headers: isolation, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolation, host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },

@@ -96,3 +96,8 @@ export class EngineClient {
     this.tail = Promise.resolve();
   }
 }
+
+/** Mark buffers inside a call's argument to be transferred to the worker instead of copied. */
+export function transferable<T>(value: T, buffers: Transferable[]): T {
+  return Comlink.transfer(value, buffers);
+}

@@ -248,6 +248,31 @@ export interface GenerationResult {
   logits?: [number, number][][];
 }
 
+// ---- Images ----
+
+/** RGBA bytes, row-major (what ImageData holds). Crosses the boundary transferred, not copied. */
+export interface ImageRgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface UpscaleRequest {
+  image: ImageRgba;
+  scale: 2 | 3 | 4;
+  /** Where the upscaler's model files are served: <base>x<scale>/model.json (the app serves esrgan-slim's). */
+  modelBase: string;
+  /** Input pixels per tile (default 128). */
+  tile?: number;
+}
+
+export interface UpscaleResult {
+  image: ImageRgba;
+  scale: number;
+  ms: number;
+  tiles: number;
+}
+
 /** One sampled token, streamed as it is sampled. */
 export interface TokenEvent {
   index: number;
@@ -305,6 +330,8 @@ export interface EngineApi {
   deleteCachedModel(url: string): Promise<CacheListing>;
   /** Time a plain copy kernel (the roofline ceiling); cached per device. */
   measureBandwidth(callId: number): Promise<BandwidthReport>;
+  /** Upscale an image with esrgan-slim on the playground's conv kernels; 'progress' events count tiles. */
+  upscale(callId: number, req: UpscaleRequest): Promise<UpscaleResult>;
   /** Debugging and tests: destroy the GPU device as a driver reset would (a 'device-lost' event follows). */
   simulateDeviceLoss(): Promise<void>;
   /** Generate, streaming 'token' events; the KV cache is reused across calls that share a prefix. */

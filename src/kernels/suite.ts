@@ -13,6 +13,7 @@ import { sampleCases } from './sample.cases';
 import { embeddingQuickCases } from './quant/embedding.cases';
 import { qmatmulQuickCases } from './quant/qmatmul.cases';
 import { qmatvecBatchQuickCases, qmatvecQuickCases } from './quant/qmatvec.cases';
+import { diffusionQuickCases } from './diffusion/cases';
 
 export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   elementwise: elementwiseCases,
@@ -29,6 +30,9 @@ export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   qmatvec: [...qmatvecQuickCases, ...qmatvecBatchQuickCases],
   qmatmul: qmatmulQuickCases,
   embedding: embeddingQuickCases,
+  // Image kernels: the subset without the slow-compiling tiled variants on software adapters (the
+  // full lists run in src/kernels/diffusion/*.test.ts).
+  diffusion: diffusionQuickCases,
 };
 
 export function allKernelCases(): KernelCase[] {

@@ -6,6 +6,7 @@ import type { EngineClient } from '../engine/client';
 import { DEFAULT_KV_TYPE, DEFAULT_SAMPLING, type EngineEvent, type ModelSource } from '../engine/protocol';
 import { EMBEDDED_MODEL_URL, toUiError, type StoreCtx } from './context';
 import { generationActions } from './generation';
+import { EMPTY_IMAGE_STATE, imageActions } from './images';
 import { useMetrics } from './metrics';
 import { initialHubBase, modelActions } from './loading';
 import { shareActions } from './share';
@@ -28,6 +29,7 @@ export function createSessionStore(
     // Filled in below, once the parts exist; events only arrive after the engine starts.
     let onProgress: ReturnType<typeof modelActions>['onProgress'] = () => {};
     let onToken: ReturnType<typeof generationActions>['onToken'] = () => {};
+    let onImageProgress: ReturnType<typeof imageActions>['onProgress'] = () => {};
     const onEvent = (e: EngineEvent) => {
       switch (e.type) {
         case 'log':
@@ -43,7 +45,8 @@ export function createSessionStore(
           set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(EngineError.fromWire(e.error))] }));
           break;
         case 'progress':
-          onProgress(e);
+          if (e.stage === 'upscaling') onImageProgress(e);
+          else onProgress(e);
           break;
         case 'token':
           onToken(e);
@@ -64,6 +67,8 @@ export function createSessionStore(
     const models = modelActions(ctx);
     const gen = generationActions(ctx);
     const share = shareActions(ctx, gen.run);
+    const images = imageActions(ctx);
+    onImageProgress = images.onProgress;
     onProgress = models.onProgress;
     onToken = gen.onToken;
 
@@ -103,6 +108,7 @@ export function createSessionStore(
       sampling: { ...DEFAULT_SAMPLING },
       gen: { running: false, mode: 'raw', messages: [], system: '', prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null, profile: false, last: null },
       share: null,
+      image: EMPTY_IMAGE_STATE,
 
       ...models.actions,
       async loadModel(source) {
@@ -111,6 +117,7 @@ export function createSessionStore(
       },
       ...gen.actions,
       ...share.actions,
+      ...images.actions,
 
       boot: () => start(null),
 
@@ -143,6 +150,7 @@ export function createSessionStore(
         const reload = get().source;
         engine.restart();
         useMetrics.getState().setBandwidth(null);
+        get().cancelUpscale();
         set({ status: 'idle', device: null, model: null, loading: null, fit: null, selfTest: { running: false, results: [], total: 0, summary: null } });
         await start(reload);
       },

@@ -5,6 +5,7 @@ import type {
   ChatTurn,
   DeviceInfo,
   GenerationStats,
+  ImageRgba,
   LoadModelOptions,
   ModelFit,
   ModelInfo,
@@ -14,6 +15,7 @@ import type {
   SelfTestSummary,
 } from '../engine/protocol';
 import type { SharePayload } from '../share/link';
+import type { ImageState } from './images';
 import type { ErrorName } from '../util/errors';
 
 export type EngineStatus = 'idle' | 'starting' | 'ready' | 'no-webgpu' | 'lost' | 'failed';
@@ -144,6 +146,12 @@ export interface SessionState {
   /** Run the last turn again (a new seed when sampling is random). */
   regenerate(): Promise<void>;
   stopGeneration(): void;
+
+  image: ImageState;
+  setUpscaleSource(image: ImageRgba, name: string): void;
+  setUpscaleScale(scale: 2 | 3 | 4): void;
+  upscale(): Promise<void>;
+  cancelUpscale(): void;
 
   share: ShareState | null;
   /** Read a share link from a location hash (before boot): a bad one becomes an error banner. */

@@ -6,6 +6,7 @@ import { useSession } from '../store';
 import { DevicePanel } from './DevicePanel';
 import { ErrorBanner } from './ErrorBanner';
 import { GaugesPanel } from './GaugesPanel';
+import { ImagePanel } from './ImagePanel';
 import { LogPanel } from './LogPanel';
 import { MemoryPanel } from './MemoryPanel';
 import { ModelPanel } from './ModelPanel';
@@ -56,6 +57,7 @@ export function App() {
   const restart = useSession((s) => s.restartEngine);
   const loseDevice = useSession((s) => s.simulateDeviceLoss);
   const dropping = useFileDrop();
+  const [tab, setTab] = useState<'text' | 'image'>('text');
 
   useEffect(() => {
     openShare(location.hash);
@@ -89,18 +91,36 @@ export function App() {
         </p>
       )}
       <SharedDemo />
-      <div className="grid main">
-        <div className="col">
-          <ModelPanel />
+      <nav className="tabs" role="tablist">
+        {(['text', 'image'] as const).map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+            {t === 'text' ? 'Text' : 'Image'}
+          </button>
+        ))}
+      </nav>
+      {tab === 'text' ? (
+        <div className="grid main">
+          <div className="col">
+            <ModelPanel />
+          </div>
+          <div className="col wide">
+            <TextPanel />
+          </div>
+          <div className="col">
+            <GaugesPanel />
+            <MemoryPanel />
+          </div>
         </div>
-        <div className="col wide">
-          <TextPanel />
+      ) : (
+        <div className="grid">
+          <div className="col wide">
+            <ImagePanel />
+          </div>
+          <div className="col">
+            <MemoryPanel />
+          </div>
         </div>
-        <div className="col">
-          <GaugesPanel />
-          <MemoryPanel />
-        </div>
-      </div>
+      )}
       <div className="grid lower">
         <div className="col">
           {device && <DevicePanel device={device} />}

@@ -18,7 +18,11 @@ import type {
   ModelSource,
   SelfTestOptions,
   SelfTestSummary,
+  UpscaleRequest,
+  UpscaleResult,
 } from '../engine/protocol';
+import * as Comlink from 'comlink';
+import { ImageHost } from './images';
 import { LlmHost, memoryBudget } from './llm';
 import { memoryStore, opfsStore, type ModelStore } from './model-store';
 import { copyBandwidth } from '../perf/roofline';
@@ -39,6 +43,7 @@ export class Engine implements EngineApi {
   private info: DeviceInfo | null = null;
   private lost: EngineError | null = null;
   private llm: LlmHost | null = null;
+  private images: ImageHost | null = null;
   private readonly aborts = new Map<number, AbortController>();
   private store: Promise<ModelStore> | null = null;
   private bandwidth: BandwidthReport | null = null;
@@ -88,6 +93,7 @@ export class Engine implements EngineApi {
       this.rt?.destroy();
       this.rt = null;
       this.llm = null;
+      this.images = null;
       this.lost = null;
       const disable = (opts.disableFeatures ?? []).filter((f): f is WantedFeature =>
         (WANTED_FEATURES as readonly string[]).includes(f),
@@ -107,6 +113,7 @@ export class Engine implements EngineApi {
       this.rt = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
       this.bandwidth = null;
       this.llm = new LlmHost(this.rt);
+      this.images = new ImageHost(this.rt);
       this.info = ctx.report;
       const a = ctx.report.adapter;
       this.log('info', `GPU ready: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ')}`);
@@ -218,6 +225,18 @@ export class Engine implements EngineApi {
     });
   }
 
+  upscale(callId: number, req: UpscaleRequest): Promise<UpscaleResult> {
+    return this.track(callId, async (signal) => {
+      this.runtime();
+      const images = this.images as ImageHost;
+      const r = await images.upscale(req, signal, (done, total) => this.emit({ type: 'progress', callId, stage: 'upscaling', done, total, unit: 'items' }));
+      if (this.lost) throw this.lost;
+      this.emitMemory();
+      // The pixels go back transferred, not copied.
+      return Comlink.transfer(r, [r.image.data.buffer]);
+    });
+  }
+
   async simulateDeviceLoss(): Promise<void> {
     const rt = this.runtime();
     this.simulatingLoss = true;
@@ -260,6 +279,8 @@ export class Engine implements EngineApi {
     for (const ac of this.aborts.values()) ac.abort();
     this.llm?.unload();
     this.llm = null;
+    this.images?.release();
+    this.images = null;
     this.rt?.destroy();
     this.rt = null;
     this.info = null;
