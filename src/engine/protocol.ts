@@ -273,6 +273,24 @@ export interface UpscaleResult {
   tiles: number;
 }
 
+export interface ImageGenRequest {
+  prompt: string;
+  steps: number;
+  guidance: number;
+  seed: number;
+  /** Where the embedded image model's files are served (config.json, safetensors, vocab, scheduler). */
+  modelBase: string;
+}
+
+export interface ImageGenResult {
+  image: ImageRgba;
+  prompt: string;
+  tokenIds: number[];
+  stepMs: number[];
+  /** Model load + compile, first call only. */
+  loadMs: number;
+}
+
 /** One sampled token, streamed as it is sampled. */
 export interface TokenEvent {
   index: number;
@@ -305,7 +323,9 @@ export type EngineEvent =
   | { type: 'metrics'; memory: MemorySnapshot }
   | { type: 'device-lost'; error: WireError }
   | ({ type: 'token'; callId: number } & TokenEvent)
-  | { type: 'generation'; callId: number; stats: GenerationStats };
+  | { type: 'generation'; callId: number; stats: GenerationStats }
+  /** A diffusion step finished: its predicted clean image (transferred) and how long it took. */
+  | { type: 'image-step'; callId: number; step: number; total: number; ms: number; preview: ImageRgba };
 
 export type EventSink = (event: EngineEvent) => void;
 
@@ -332,6 +352,8 @@ export interface EngineApi {
   measureBandwidth(callId: number): Promise<BandwidthReport>;
   /** Upscale an image with esrgan-slim on the playground's conv kernels; 'progress' events count tiles. */
   upscale(callId: number, req: UpscaleRequest): Promise<UpscaleResult>;
+  /** Generate an image with the embedded emoji UNet; 'image-step' events carry a preview per step. */
+  generateImage(callId: number, req: ImageGenRequest): Promise<ImageGenResult>;
   /** Debugging and tests: destroy the GPU device as a driver reset would (a 'device-lost' event follows). */
   simulateDeviceLoss(): Promise<void>;
   /** Generate, streaming 'token' events; the KV cache is reused across calls that share a prefix. */

@@ -2,14 +2,44 @@
 // worker and come back transferred (the store keeps the result; the input is copied once so the
 // preview survives the transfer).
 import { transferable } from '../engine/client';
-import type { ImageRgba, UpscaleResult } from '../engine/protocol';
+import type { ImageGenResult, ImageRgba, UpscaleResult } from '../engine/protocol';
 import type { StoreCtx } from './context';
 import type { SessionState } from './types';
 
 /** Where the app serves esrgan-slim's model files (see scripts/esrgan-assets.ts). */
 export const UPSCALER_BASE = 'models/esrgan-slim/';
 
+/** The embedded image model's files, in public/models/. */
+export const EMOJI_MODEL_BASE = 'models/emoji-unet/';
+
+export interface ImageGenState {
+  prompt: string;
+  steps: number;
+  guidance: number;
+  seed: number;
+  running: boolean;
+  step: number;
+  total: number;
+  stepMs: number[];
+  preview: ImageRgba | null;
+  result: ImageGenResult | null;
+}
+
+export const EMPTY_GEN: ImageGenState = {
+  prompt: 'smiling face',
+  steps: 20,
+  guidance: 3,
+  seed: 42,
+  running: false,
+  step: 0,
+  total: 0,
+  stepMs: [],
+  preview: null,
+  result: null,
+};
+
 export interface ImageState {
+  gen: ImageGenState;
   source: ImageRgba | null;
   sourceName: string;
   scale: 2 | 3 | 4;
@@ -18,18 +48,56 @@ export interface ImageState {
   result: UpscaleResult | null;
 }
 
-export const EMPTY_IMAGE_STATE: ImageState = { source: null, sourceName: '', scale: 2, running: false, progress: null, result: null };
+export const EMPTY_IMAGE_STATE: ImageState = { gen: EMPTY_GEN, source: null, sourceName: '', scale: 2, running: false, progress: null, result: null };
 
 export function imageActions(ctx: StoreCtx) {
   const { set, get, engine, pushError } = ctx;
   let abort: AbortController | null = null;
   const patch = (p: Partial<ImageState>) => set((s) => ({ image: { ...s.image, ...p } }));
 
+  let genAbort: AbortController | null = null;
+  const patchGen = (p: Partial<ImageGenState>) => set((s) => ({ image: { ...s.image, gen: { ...s.image.gen, ...p } } }));
+  const onStep = (e: { step: number; total: number; ms: number; preview: ImageRgba }) => {
+    const g = get().image.gen;
+    if (!g.running) return;
+    patchGen({ step: e.step + 1, total: e.total, stepMs: [...g.stepMs, e.ms], preview: e.preview });
+  };
+
   const onProgress = (e: { done: number; total: number }) => {
     if (get().image.running) patch({ progress: { done: e.done, total: e.total } });
   };
 
-  const actions: Pick<SessionState, 'setUpscaleSource' | 'setUpscaleScale' | 'upscale' | 'cancelUpscale'> = {
+  const actions: Pick<SessionState, 'setUpscaleSource' | 'setUpscaleScale' | 'upscale' | 'cancelUpscale' | 'setImageGen' | 'generateImage' | 'cancelImage'> = {
+    setImageGen(p) {
+      if (get().image.gen.running) return;
+      patchGen(p);
+    },
+
+    async generateImage() {
+      const { image, status } = get();
+      const g = image.gen;
+      if (g.running || status !== 'ready') return;
+      genAbort = new AbortController();
+      patchGen({ running: true, step: 0, total: g.steps, stepMs: [], preview: null, result: null });
+      const modelBase = typeof document !== 'undefined' ? new URL(EMOJI_MODEL_BASE, document.baseURI).href : EMOJI_MODEL_BASE;
+      try {
+        const result = await engine.call((api, id) => api.generateImage(id, { prompt: g.prompt, steps: g.steps, guidance: g.guidance, seed: g.seed, modelBase }), {
+          signal: genAbort.signal,
+          what: 'Generating the image',
+        });
+        patchGen({ result, preview: result.image });
+      } catch (e) {
+        pushError(e);
+      } finally {
+        genAbort = null;
+        patchGen({ running: false });
+      }
+    },
+
+    cancelImage() {
+      genAbort?.abort();
+    },
+
     setUpscaleSource(image, name) {
       if (get().image.running) return;
       patch({ source: image, sourceName: name, result: null });
@@ -65,5 +133,5 @@ export function imageActions(ctx: StoreCtx) {
       abort?.abort();
     },
   };
-  return { actions, onProgress };
+  return { actions, onProgress, onStep };
 }

@@ -30,6 +30,7 @@ export function createSessionStore(
     let onProgress: ReturnType<typeof modelActions>['onProgress'] = () => {};
     let onToken: ReturnType<typeof generationActions>['onToken'] = () => {};
     let onImageProgress: ReturnType<typeof imageActions>['onProgress'] = () => {};
+    let onImageStep: ReturnType<typeof imageActions>['onStep'] = () => {};
     const onEvent = (e: EngineEvent) => {
       switch (e.type) {
         case 'log':
@@ -53,6 +54,9 @@ export function createSessionStore(
           break;
         case 'generation':
           break;
+        case 'image-step':
+          onImageStep(e);
+          break;
       }
     };
     const engine = makeEngine(onEvent);
@@ -69,6 +73,7 @@ export function createSessionStore(
     const share = shareActions(ctx, gen.run);
     const images = imageActions(ctx);
     onImageProgress = images.onProgress;
+    onImageStep = images.onStep;
     onProgress = models.onProgress;
     onToken = gen.onToken;
 
@@ -151,6 +156,7 @@ export function createSessionStore(
         engine.restart();
         useMetrics.getState().setBandwidth(null);
         get().cancelUpscale();
+        get().cancelImage();
         set({ status: 'idle', device: null, model: null, loading: null, fit: null, selfTest: { running: false, results: [], total: 0, summary: null } });
         await start(reload);
       },

@@ -15,7 +15,7 @@ import type {
   SelfTestSummary,
 } from '../engine/protocol';
 import type { SharePayload } from '../share/link';
-import type { ImageState } from './images';
+import type { ImageGenState, ImageState } from './images';
 import type { ErrorName } from '../util/errors';
 
 export type EngineStatus = 'idle' | 'starting' | 'ready' | 'no-webgpu' | 'lost' | 'failed';
@@ -152,6 +152,9 @@ export interface SessionState {
   setUpscaleScale(scale: 2 | 3 | 4): void;
   upscale(): Promise<void>;
   cancelUpscale(): void;
+  setImageGen(patch: Partial<Pick<ImageGenState, 'prompt' | 'steps' | 'guidance' | 'seed'>>): void;
+  generateImage(): Promise<void>;
+  cancelImage(): void;
 
   share: ShareState | null;
   /** Read a share link from a location hash (before boot): a bad one becomes an error banner. */

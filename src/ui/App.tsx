@@ -6,6 +6,7 @@ import { useSession } from '../store';
 import { DevicePanel } from './DevicePanel';
 import { ErrorBanner } from './ErrorBanner';
 import { GaugesPanel } from './GaugesPanel';
+import { ImageGenPanel } from './ImageGenPanel';
 import { ImagePanel } from './ImagePanel';
 import { LogPanel } from './LogPanel';
 import { MemoryPanel } from './MemoryPanel';
@@ -114,6 +115,7 @@ export function App() {
       ) : (
         <div className="grid">
           <div className="col wide">
+            <ImageGenPanel />
             <ImagePanel />
           </div>
           <div className="col">

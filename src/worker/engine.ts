@@ -20,6 +20,8 @@ import type {
   SelfTestSummary,
   UpscaleRequest,
   UpscaleResult,
+  ImageGenRequest,
+  ImageGenResult,
 } from '../engine/protocol';
 import * as Comlink from 'comlink';
 import { ImageHost } from './images';
@@ -233,6 +235,19 @@ export class Engine implements EngineApi {
       if (this.lost) throw this.lost;
       this.emitMemory();
       // The pixels go back transferred, not copied.
+      return Comlink.transfer(r, [r.image.data.buffer]);
+    });
+  }
+
+  generateImage(callId: number, req: ImageGenRequest): Promise<ImageGenResult> {
+    return this.track(callId, async (signal) => {
+      this.runtime();
+      const images = this.images as ImageHost;
+      const r = await images.generate(req, signal, (step, total, ms, preview) => {
+        this.emit(Comlink.transfer({ type: 'image-step', callId, step, total, ms, preview }, [preview.data.buffer]));
+      });
+      if (this.lost) throw this.lost;
+      this.emitMemory();
       return Comlink.transfer(r, [r.image.data.buffer]);
     });
   }

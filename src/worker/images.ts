@@ -1,6 +1,13 @@
 // The worker's image tools. Now: the upscaler (esrgan-slim's real TF.js weights on the playground's
 // conv kernels), one GPU model per scale kept once loaded.
-import type { UpscaleRequest, UpscaleResult } from '../engine/protocol';
+import type { ImageGenRequest, ImageGenResult, ImageRgba, UpscaleRequest, UpscaleResult } from '../engine/protocol';
+import { parseSafetensors } from '../formats/safetensors/parse';
+import { bufferSource } from '../formats/source';
+import { readUnetConfig } from '../models/unet/config';
+import { readDdimConfig, type DdimConfig } from '../models/unet/ddim';
+import { embedIds, emojiTokenizer, sampleEmoji, toRgba, tokenizePrompt, type EmojiTokenizer } from '../models/unet/emoji';
+import { Params } from '../models/unet/params';
+import { Unet } from '../models/unet/unet';
 import { loadError } from '../formats/errors';
 import { parseLayersModel, weightPaths } from '../formats/tfjs-layers';
 import { GpuUpscaler } from '../models/esrgan/gpu';
@@ -21,8 +28,17 @@ async function fetchOk(url: string, signal: AbortSignal): Promise<Response> {
   return res;
 }
 
+interface EmojiModel {
+  unet: Unet;
+  sched: DdimConfig;
+  tok: EmojiTokenizer;
+  table: Float32Array;
+  loadMs: number;
+}
+
 export class ImageHost {
   private readonly upscalers = new Map<number, Promise<GpuUpscaler>>();
+  private emoji: Promise<EmojiModel> | null = null;
 
   constructor(private readonly rt: GpuRuntime) {}
 
@@ -57,7 +73,55 @@ export class ImageHost {
     return { image: r.image, scale, ms: r.ms, tiles: r.tiles };
   }
 
+  private emojiModel(base: string, signal: AbortSignal): Promise<EmojiModel> {
+    if (!this.emoji) {
+      const dir = base.replace(/\/?$/, '/');
+      const p = (async () => {
+        const t0 = performance.now();
+        const [cfgJson, schedJson, vocab, bytes] = await Promise.all([
+          fetchOk(`${dir}config.json`, signal).then((r) => r.json()),
+          fetchOk(`${dir}scheduler_config.json`, signal).then((r) => r.json()),
+          fetchOk(`${dir}vocab.json`, signal).then((r) => r.json()),
+          fetchOk(`${dir}diffusion_pytorch_model.safetensors`, signal).then(async (r) => new Uint8Array(await r.arrayBuffer())),
+        ]);
+        const cfg = readUnetConfig(cfgJson, 'emoji-unet/config.json');
+        const src = bufferSource(bytes, 'emoji-unet/diffusion_pytorch_model.safetensors');
+        const file = await parseSafetensors(src, { signal });
+        const params = await Params.load(this.rt, file, src, { cpuCopy: (n) => n === 'text_embedding.weight', signal });
+        const unet = await Unet.create(this.rt, cfg, params);
+        const spec = (cfgJson as { emoji_unet?: { tokenizer?: Record<string, number> } }).emoji_unet?.tokenizer ?? {};
+        return { unet, sched: readDdimConfig(schedJson), tok: emojiTokenizer(vocab, spec), table: params.cpu('text_embedding.weight'), loadMs: performance.now() - t0 };
+      })();
+      this.emoji = p;
+      p.catch(() => {
+        this.emoji = null;
+      });
+    }
+    return this.emoji;
+  }
+
+  async generate(req: ImageGenRequest, signal: AbortSignal, onStep: (step: number, total: number, ms: number, preview: ImageRgba) => void): Promise<ImageGenResult> {
+    if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > 200) throw new EngineError('Unsupported', `Steps must be a whole number from 1 to 200 (got ${req.steps}).`);
+    if (!Number.isFinite(req.guidance) || req.guidance < 0 || req.guidance > 30) throw new EngineError('Unsupported', `Guidance must be between 0 and 30 (got ${req.guidance}).`);
+    const first = this.emoji === null;
+    const m = await this.emojiModel(req.modelBase, signal);
+    const D = m.unet.cfg.crossDim;
+    const ids = tokenizePrompt(m.tok, req.prompt);
+    const nullIds = tokenizePrompt(m.tok, '');
+    const H = m.unet.cfg.sampleSize;
+    const r = await sampleEmoji(m.unet, m.sched, embedIds(m.table, D, nullIds), embedIds(m.table, D, ids), ids.length, {
+      steps: req.steps,
+      guidance: req.guidance,
+      seed: req.seed,
+      signal,
+      onStep: (i, total, x0, ms) => onStep(i, total, ms, toRgba(x0, H, H)),
+    });
+    return { image: toRgba(r.image, H, H), prompt: req.prompt, tokenIds: ids, stepMs: r.stepMs, loadMs: first ? m.loadMs : 0 };
+  }
+
   release(): void {
+    void this.emoji?.then((m) => m.unet.params.release()).catch(() => {});
+    this.emoji = null;
     for (const p of this.upscalers.values()) void p.then((u) => u.release()).catch(() => {});
     this.upscalers.clear();
   }
