@@ -131,4 +131,20 @@ describe('models from a hub-shaped server', () => {
     await expect(e.generate(2, { mode: 'raw', prompt: 'Hi', sampling: DEFAULT_SAMPLING })).rejects.toMatchObject({ name: 'DeviceLost' });
     await e.dispose();
   });
+
+  it('says when a download would not fit in the browser storage left to the site', async () => {
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { storage: { estimate: async () => ({ quota: 100_000, usage: 90_000 }) } }, configurable: true });
+    try {
+      const e = new Engine({ gpu: () => gpu });
+      await e.init(1);
+      const { url } = parseModelRef('owner/tiny-GGUF/tiny-q8.gguf', base);
+      const fit = await e.inspectModel(2, { kind: 'url', url, cache: true });
+      expect(fit.reasons.join(' ')).toMatch(/larger than the 9\.8 KiB of browser storage this site may still use/);
+      await e.dispose();
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'navigator', had);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  });
 });

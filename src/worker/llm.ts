@@ -16,6 +16,7 @@ import { decodeWeightBytes } from '../perf/roofline';
 import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes } from '../models/llama/weights';
 import type { GpuRuntime } from '../runtime/runtime';
 import { EngineError, throwIfAborted } from '../util/errors';
+import { fmtBytes } from '../util/format';
 import { downloadToStore, type ModelStore } from './model-store';
 
 export interface LlmHooks {
@@ -78,6 +79,7 @@ export class LlmHost {
     const src = cached ?? sourceOf(source);
     const file = await parseGguf(src, { signal });
     const cfg = readLlamaConfig(file);
+    const reasonsExtra: string[] = [];
     const est = estimateFit(file, cfg, this.rt.limits, {
       contextLength: opts.contextLength,
       prefillChunk: opts.prefillChunk ?? defaultPrefillChunk(this.rt.report.adapter.isSoftware),
@@ -85,6 +87,16 @@ export class LlmHost {
       budgetBytes: budget.bytes,
       budgetSource: budget.source,
     });
+    // A download lands in the browser's storage first: say so when the file will not fit there.
+    if (!cached && source.kind === 'url' && source.cache) {
+      const storage = await (globalThis.navigator as Navigator | undefined)?.storage?.estimate?.().catch(() => undefined);
+      const free = storage?.quota !== undefined && storage.usage !== undefined ? Math.max(0, storage.quota - storage.usage) : undefined;
+      if (free !== undefined && file.byteLength > free) {
+        reasonsExtra.push(
+          `The file (${fmtBytes(file.byteLength)}) is larger than the ${fmtBytes(free)} of browser storage this site may still use: delete cached models or free disk space first.`,
+        );
+      }
+    }
     return {
       name: cfg.name,
       arch: cfg.arch,
@@ -96,6 +108,7 @@ export class LlmHost {
       budgetSource: budget.source,
       cached: cached !== null,
       ...est,
+      reasons: [...est.reasons, ...reasonsExtra],
     };
   }
 
