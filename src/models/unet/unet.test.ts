@@ -36,7 +36,7 @@ for (const sub of nodeSubstrates()) {
       const rt = await sub.runtime();
       const src = bufferSource(new Uint8Array(readFileSync(`${MODEL}/diffusion_pytorch_model.safetensors`)), 'emoji-unet');
       const file = await parseSafetensors(src);
-      const params = await Params.load(rt, file, src);
+      const params = await Params.load(rt, file, src, { keep: (n) => !n.startsWith('text_embedding') });
       const unet = await Unet.create(rt, readUnetConfig(JSON.parse(readFileSync(`${MODEL}/config.json`, 'utf8'))), params);
       const sample = await fx('forward/sample');
       const batch = new Float32Array(2 * sample.length);
