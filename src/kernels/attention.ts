@@ -66,6 +66,14 @@ export interface AttentionDecodeKernel {
   encode(rec: Recorder, args: DecodeArgs): void;
 }
 
+/** Keys per partial of the split-KV decode (its default). */
+export const DECODE_CHUNK = 256;
+
+/** Bytes of decode `partials` for this many keys: per head and chunk, HEAD_DIM sums plus (max, mass). */
+export function decodeScratchBytes(nHeads: number, kvLen: number, headDim: number, chunk = DECODE_CHUNK): number {
+  return nHeads * Math.ceil(kvLen / chunk) * (headDim + 2) * 4;
+}
+
 function variant(rt: GpuRuntime, op: string, opts: AttentionOptions) {
   const wg = opts.workgroupSize ?? 64;
   guard(Number.isInteger(Math.log2(wg)) && wg <= rt.limits.maxComputeInvocationsPerWorkgroup, op, `workgroupSize must be a power of two <= ${rt.limits.maxComputeInvocationsPerWorkgroup} (got ${wg})`);
@@ -130,7 +138,7 @@ export async function attentionPrefill(rt: GpuRuntime, opts: AttentionOptions): 
 export async function attentionDecode(rt: GpuRuntime, opts: AttentionOptions & { chunk?: number }): Promise<AttentionDecodeKernel> {
   const v = variant(rt, 'attention-decode', opts);
   const hd = opts.headDim;
-  const chunk = opts.chunk ?? 256;
+  const chunk = opts.chunk ?? DECODE_CHUNK;
   guard(Number.isInteger(chunk) && chunk > 0, 'attention-decode', `chunk must be a positive integer (got ${chunk})`);
   const label = `attention-decode.${v.suffix}-c${chunk}`;
   const combineLabel = `attention-decode.combine-${v.noKv.suffix}`;
@@ -139,7 +147,7 @@ export async function attentionDecode(rt: GpuRuntime, opts: AttentionOptions & {
     rt.pipelines.get({ shader: 'attention-decode', label: combineLabel, defines: { ...v.noKv.defines, COMBINE: true } }),
   ]);
   const nChunksFor = (kvLen: number) => Math.ceil(kvLen / chunk);
-  const scratchBytes = (nHeads: number, kvLen: number) => nHeads * nChunksFor(kvLen) * (hd + 2) * 4;
+  const scratchBytes = (nHeads: number, kvLen: number) => decodeScratchBytes(nHeads, kvLen, hd, chunk);
   return {
     label,
     chunk,

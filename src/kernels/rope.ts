@@ -47,6 +47,11 @@ function truncBits(v: number, bits: number): number {
 
 /** The shader's table: per pair, turns per position g = inv_freq / 2pi as (hi, mid, lo, 0) with
  *  hi and mid 12 significant bits each, so pos * hi and pos * mid are exact in f32. */
+/** Bytes of ropeTable's output: four f32 per rotated pair. */
+export function ropeTableBytes(rotDim: number): number {
+  return (rotDim / 2) * 4 * 4;
+}
+
 export function ropeTable(f: RopeFrequencies): Float32Array {
   const inv = ropeInvFreqs(f);
   const out = new Float32Array(inv.length * 4);

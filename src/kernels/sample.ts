@@ -70,6 +70,11 @@ export interface Sampler {
 
 const WG = 256;
 
+/** The sampler's scratch buffers for a vocabulary: per-token weights (f32) and candidates (16 bytes). */
+export function samplerScratchBytes(vocab: number): { w: number; cand: number } {
+  return { w: vocab * 4, cand: vocab * 16 };
+}
+
 export async function sampler(rt: GpuRuntime, opts: { vocab: number; subgroups?: boolean }): Promise<Sampler> {
   const V = opts.vocab;
   guardDim('sample', 'vocab', V);
@@ -83,8 +88,9 @@ export async function sampler(rt: GpuRuntime, opts: { vocab: number; subgroups?:
   ]);
   const scratch: PooledBuffer[] = [];
   try {
-    scratch.push(await rt.storage(V * 4, 'activations', 'sample.w'));
-    scratch.push(await rt.storage(V * 16, 'activations', 'sample.cand'));
+    const sizes = samplerScratchBytes(V);
+    scratch.push(await rt.storage(sizes.w, 'activations', 'sample.w'));
+    scratch.push(await rt.storage(sizes.cand, 'activations', 'sample.cand'));
   } catch (e) {
     for (const b of scratch) rt.pool.release(b);
     throw e;

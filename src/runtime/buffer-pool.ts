@@ -42,6 +42,11 @@ export interface PoolStats {
 
 const ALIGN = 256;
 
+/** Bytes the pool really allocates for a request of `size` (what the memory gauge counts). */
+export function poolCapacity(size: number): number {
+  return Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
+}
+
 function emptyCounts(): Record<BufferCategory, number> {
   return { weights: 0, 'kv-cache': 0, activations: 0, staging: 0, uniforms: 0 };
 }
@@ -74,7 +79,7 @@ export class BufferPool {
         { hint: 'Choose a smaller model or a shorter context; large tensors must be split by the loader.' },
       );
     }
-    const capacity = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
+    const capacity = poolCapacity(size);
     const recycled = this.reuse && this.reusable.has(category) ? this.take(usage, capacity) : undefined;
     if (recycled) return this.handOut(this.relabel(recycled, size, category, label));
     const buffer = await this.create(capacity, usage, category, label);
@@ -86,7 +91,7 @@ export class BufferPool {
    * staging). No error scope: an out-of-memory here surfaces as an uncaptured error event.
    */
   allocSync(size: number, usage: GPUBufferUsageFlags, category: BufferCategory, label: string): PooledBuffer {
-    const capacity = Math.max(ALIGN, Math.ceil(size / ALIGN) * ALIGN);
+    const capacity = poolCapacity(size);
     const recycled = this.reuse && this.reusable.has(category) ? this.take(usage, capacity) : undefined;
     if (recycled) return this.handOut(this.relabel(recycled, size, category, label));
     const buffer = this.device.createBuffer({ size: capacity, usage, label: `${category}:${label}` });

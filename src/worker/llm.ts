@@ -10,7 +10,7 @@ import { blobSource, bufferSource, httpSource, type ByteSource } from '../format
 import { createTokenizer, specFromGgufMetadata, type Tokenizer } from '../formats/tokenizer';
 import { readLlamaConfig } from '../models/llama/config';
 import { LlamaModel } from '../models/llama/model';
-import { defaultPrefillChunk, estimateFit } from '../models/llama/fit';
+import { estimateFit } from '../models/llama/fit';
 import { LlamaSession } from '../models/llama/session';
 import { decodeWeightBytes } from '../perf/roofline';
 import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes } from '../models/llama/weights';
@@ -82,7 +82,8 @@ export class LlmHost {
     const reasonsExtra: string[] = [];
     const est = estimateFit(file, cfg, this.rt.limits, {
       contextLength: opts.contextLength,
-      prefillChunk: opts.prefillChunk ?? defaultPrefillChunk(this.rt.report.adapter.isSoftware),
+      prefillChunk: opts.prefillChunk,
+      isSoftware: this.rt.report.adapter.isSoftware,
       kvType: opts.kvType,
       budgetBytes: budget.bytes,
       budgetSource: budget.source,

@@ -1,19 +1,21 @@
 // "Will it fit?" from the GGUF header alone: the bytes a model will hold on the GPU (weights as
 // repacked, the KV cache for the chosen context, activations for the prefill chunk, the sampler's
 // scratch), checked against the device's buffer limits and a memory budget, so a person hears
-// "this will not fit" before downloading a gigabyte. The sums follow what weights.ts, model.ts and
-// session.ts allocate (fit.test.ts holds them to a loaded model's real allocation).
+// "this will not fit" before downloading a gigabyte. Every size comes from the function the loader,
+// model and session allocate with (fit.test.ts holds the sum to a loaded model, byte for byte).
 import { GGML_TYPE_INFO } from '../../formats/gguf/ggml-types';
 import type { GgufFile } from '../../formats/gguf/types';
+import { kvRowBytes } from '../../kernels/kv-cache';
 import { quantTypeOf } from '../../kernels/quant/format';
-import { repackedRowBytes, splitRows } from '../../kernels/quant/repack';
-import { QMATVEC_TMAX } from '../../kernels/quant/qmatvec';
+import { repackedRowBytes } from '../../kernels/quant/repack';
+import { samplerScratchBytes } from '../../kernels/sample';
+import { poolCapacity } from '../../runtime/buffer-pool';
 import { fmtBytes } from '../../util/format';
 import { expectedTensors, type LlamaConfig } from './config';
-
-/** The buffer pool rounds every buffer up to this many bytes. */
-const POOL_ALIGN = 256;
-const aligned = (n: number) => Math.max(POOL_ALIGN, Math.ceil(Math.max(4, n) / POOL_ALIGN) * POOL_ALIGN);
+import { ropeTableBytes } from '../../kernels/rope';
+import { activationSizes, resolveContext, resolvePrefillChunk } from './model';
+import { HISTORY_BYTES } from './session';
+import { matrixBuffers } from './weights';
 
 export interface FitLimits {
   maxBufferSize: number;
@@ -23,8 +25,10 @@ export interface FitLimits {
 export interface FitOptions {
   /** Positions the KV cache holds (default min(trained context, 2048), as the model does). */
   contextLength?: number;
-  /** Tokens per prefill step (default 64; 8 on software adapters). */
+  /** Tokens per prefill step (default: resolvePrefillChunk's for the device). */
   prefillChunk?: number;
+  /** A software adapter (its default prefill chunk is smaller). */
+  isSoftware?: boolean;
   kvType?: 'f32' | 'f16';
   /** Memory the total is held against, and a few words on where that number comes from. */
   budgetBytes: number;
@@ -45,16 +49,12 @@ export interface FitEstimate {
 /** Share of the budget above which the verdict is 'tight'. */
 export const TIGHT_SHARE = 0.75;
 
-export function defaultPrefillChunk(isSoftware: boolean): number {
-  return isSoftware ? QMATVEC_TMAX : 64;
-}
-
 export function estimateFit(file: GgufFile, cfg: LlamaConfig, limits: FitLimits, opts: FitOptions): FitEstimate {
   const reasons: string[] = [];
   let hard = false;
   const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const nCtx = Math.min(opts.contextLength ?? Math.min(cfg.contextLength, 2048), cfg.contextLength);
-  const chunk = Math.max(1, Math.min(opts.prefillChunk ?? 64, nCtx));
+  const nCtx = resolveContext(cfg, opts.contextLength);
+  const chunk = resolvePrefillChunk(opts.isSoftware ?? false, nCtx, opts.prefillChunk);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
 
   // Weights: matrices repacked and split by rows at the binding limit, vectors as f32.
@@ -64,10 +64,8 @@ export function estimateFit(file: GgufFile, cfg: LlamaConfig, limits: FitLimits,
     const t = byName.get(name);
     if (!t) continue;
     if (t.dims.length >= 2 && GGML_TYPE_INFO[t.type]) {
-      const K = t.dims[0];
-      const rows = t.dims[1];
       const type = quantTypeOf(t.type);
-      const rb = repackedRowBytes(type, K);
+      const rb = repackedRowBytes(type, t.dims[0]);
       const widest = Math.max(rb.q, rb.s);
       if (widest > binding) {
         hard = true;
@@ -75,49 +73,30 @@ export function estimateFit(file: GgufFile, cfg: LlamaConfig, limits: FitLimits,
         continue;
       }
       let bytes = 0;
-      for (const r of splitRows(rows, rb, binding)) bytes += aligned(r.rows * rb.q) + (rb.s > 0 ? aligned(r.rows * rb.s) : 0);
+      for (const part of matrixBuffers(type, t.dims[1], t.dims[0], binding)) bytes += poolCapacity(part.qBytes) + (part.sBytes === null ? 0 : poolCapacity(part.sBytes));
       weightBytes += bytes;
       if (bytes > largest.bytes) largest = { name, bytes };
     } else {
-      const count = t.dims.reduce((a, b) => a * b, 1);
-      weightBytes += aligned(count * 4);
+      weightBytes += poolCapacity(t.dims.reduce((a, b) => a * b, 1) * 4);
     }
   }
-
-  weightBytes += aligned((cfg.rope.dims / 2) * 16); // the RoPE frequency table (model.ts)
+  weightBytes += poolCapacity(ropeTableBytes(cfg.rope.dims)); // the frequency table model.ts uploads
 
   // KV cache: one K and one V buffer per layer, each bound whole by the attention kernels.
-  const elem = opts.kvType === 'f16' ? 2 : 4;
-  const kvLayerBytes = nCtx * cfg.kvHeads * cfg.headDim * elem;
-  const kvCacheBytes = 2 * cfg.layers * aligned(kvLayerBytes);
+  const kvType = opts.kvType ?? 'f32';
+  const kvShape = { nCtx, nKvHeads: cfg.kvHeads, headDim: cfg.headDim };
+  const kvLayerBytes = nCtx * kvRowBytes(kvShape, kvType);
+  const kvCacheBytes = 2 * cfg.layers * poolCapacity(kvLayerBytes);
   if (kvLayerBytes > binding) {
     hard = true;
-    const fitsCtx = Math.floor(binding / (cfg.kvHeads * cfg.headDim * elem));
+    const fitsCtx = Math.floor(binding / kvRowBytes(kvShape, kvType));
     reasons.push(`The KV cache of one layer needs ${fmtBytes(kvLayerBytes)} for ${nCtx} positions, over the ${fmtBytes(binding)} binding limit: use a context of at most ${fitsCtx}.`);
   }
 
-  // Activations (model.ts allocActivations), the decode attention's partials and the sampler.
-  const f = 4;
-  const hd = cfg.headDim;
-  const acts = [
-    chunk * 4,
-    chunk * cfg.dim * f,
-    chunk * cfg.dim * f,
-    chunk * cfg.heads * hd * f,
-    chunk * cfg.kvHeads * hd * f,
-    chunk * cfg.kvHeads * hd * f,
-    chunk * cfg.heads * hd * f,
-    chunk * cfg.ffn * f,
-    chunk * cfg.ffn * f,
-    cfg.dim * f,
-    cfg.dim * f,
-    cfg.vocab * f,
-    cfg.heads * Math.ceil(nCtx / 256) * (hd + 2) * f,
-    cfg.vocab * 4,
-    cfg.vocab * 16,
-    1024 * 4,
-  ];
-  const activationBytes = acts.reduce((s, b) => s + aligned(b), 0);
+  // Activations (model.ts), the sampler's scratch and the session's penalty history.
+  const sampler = samplerScratchBytes(cfg.vocab);
+  const acts = [...Object.values(activationSizes(cfg, chunk, nCtx)), sampler.w, sampler.cand, HISTORY_BYTES];
+  const activationBytes = acts.reduce((s, b) => s + poolCapacity(b), 0);
   const widestAct = Math.max(...acts);
   if (widestAct > binding) {
     hard = true;

@@ -8,7 +8,7 @@
 //   x    [T, dim]      residual stream          h   [T, dim]     normed input / projection out
 //   q    [T, H*hd]     k, v [T, Hkv*hd]          att [T, H*hd]
 //   g, u [T, ffn]      last [dim], lastN [dim]   logits [vocab]
-import { attentionDecode, attentionPrefill, type AttentionDecodeKernel, type AttentionPrefillKernel } from '../../kernels/attention';
+import { attentionDecode, attentionPrefill, decodeScratchBytes, type AttentionDecodeKernel, type AttentionPrefillKernel } from '../../kernels/attention';
 import { elementwise, type ElementwiseKernel } from '../../kernels/elementwise';
 import { allocKvCache, kvWriter, type KvCache, type KvDtype, type KvWriter } from '../../kernels/kv-cache';
 import { embedding, type EmbeddingKernel } from '../../kernels/quant/embedding';
@@ -29,8 +29,9 @@ export interface LlamaModelOptions {
   /** Positions the KV cache holds (default: min(model context, 2048)). */
   contextLength?: number;
   /**
-   * Most tokens per prefill step. Default: 8 on software adapters, where the batched matvec beats
-   * the tiled matmul at every prompt length (measured ~3x at 64 tokens on SwiftShader), else 64.
+   * Most tokens per prefill step. Default (resolvePrefillChunk): 8 on software adapters, where the
+   * batched matvec beats the tiled matmul at every prompt length (measured ~3x at 64 tokens on
+   * SwiftShader), else 64.
    */
   prefillChunk?: number;
   /**
@@ -72,6 +73,40 @@ interface Kernels {
 
 const linKey = (type: QuantType, bias: boolean) => `${type}${bias ? '+bias' : ''}`;
 
+/** Positions the KV cache holds: what was asked for (default 2048), at most the trained context. */
+export function resolveContext(cfg: LlamaConfig, requested?: number): number {
+  return Math.min(requested ?? Math.min(cfg.contextLength, 2048), cfg.contextLength);
+}
+
+/**
+ * Tokens per prefill step: what was asked for, else 8 on software adapters (where the batched
+ * matvec beats the tiled matmul at every prompt length) and 64 elsewhere; at most nCtx.
+ */
+export function resolvePrefillChunk(isSoftware: boolean, nCtx: number, requested?: number): number {
+  return Math.max(1, Math.min(requested ?? (isSoftware ? QMATVEC_TMAX : 64), nCtx));
+}
+
+/** Every activation buffer a model allocates (bytes, by name) for a prefill chunk and context. */
+export function activationSizes(cfg: LlamaConfig, chunk: number, nCtx: number): Record<string, number> {
+  const T = chunk;
+  const f = 4;
+  return {
+    ids: T * 4,
+    x: T * cfg.dim * f,
+    h: T * cfg.dim * f,
+    q: T * cfg.heads * cfg.headDim * f,
+    k: T * cfg.kvHeads * cfg.headDim * f,
+    v: T * cfg.kvHeads * cfg.headDim * f,
+    att: T * cfg.heads * cfg.headDim * f,
+    g: T * cfg.ffn * f,
+    u: T * cfg.ffn * f,
+    last: cfg.dim * f,
+    lastN: cfg.dim * f,
+    logits: cfg.vocab * f,
+    partials: decodeScratchBytes(cfg.heads, nCtx, cfg.headDim),
+  };
+}
+
 export class LlamaModel {
   readonly nCtx: number;
   readonly chunk: number;
@@ -93,14 +128,14 @@ export class LlamaModel {
 
   /** Compile every pipeline the model needs and allocate the KV cache and activations. */
   static async create(rt: GpuRuntime, cfg: LlamaConfig, w: LlamaWeights, opts: LlamaModelOptions = {}): Promise<LlamaModel> {
-    const nCtx = Math.min(opts.contextLength ?? Math.min(cfg.contextLength, 2048), cfg.contextLength);
+    const nCtx = resolveContext(cfg, opts.contextLength);
     const kvType = opts.kvType ?? 'f32';
     if (kvType === 'f16' && cfg.headDim % 2 !== 0) {
       throw new EngineError('Unsupported', `An f16 KV cache packs two values per word, so it needs an even head size; this model's is ${cfg.headDim}.`, {
         hint: 'Load the model with the f32 KV cache.',
       });
     }
-    const chunk = Math.max(1, Math.min(opts.prefillChunk ?? (rt.report.adapter.isSoftware ? QMATVEC_TMAX : 64), nCtx));
+    const chunk = resolvePrefillChunk(rt.report.adapter.isSoftware, nCtx, opts.prefillChunk);
     const mats: { w: QWeight; bias: boolean }[] = [{ w: w.head, bias: false }];
     for (const l of w.layers) {
       mats.push({ w: l.q, bias: cfg.qkvBias }, { w: l.k, bias: cfg.qkvBias }, { w: l.v, bias: cfg.qkvBias });
@@ -152,23 +187,8 @@ export class LlamaModel {
   }
 
   private async allocActivations(): Promise<void> {
-    const { cfg, chunk: T, rt } = this;
-    const f = 4;
-    const sizes: Record<string, number> = {
-      ids: T * 4,
-      x: T * cfg.dim * f,
-      h: T * cfg.dim * f,
-      q: T * cfg.heads * cfg.headDim * f,
-      k: T * cfg.kvHeads * cfg.headDim * f,
-      v: T * cfg.kvHeads * cfg.headDim * f,
-      att: T * cfg.heads * cfg.headDim * f,
-      g: T * cfg.ffn * f,
-      u: T * cfg.ffn * f,
-      last: cfg.dim * f,
-      lastN: cfg.dim * f,
-      logits: cfg.vocab * f,
-      partials: this.k.decode.scratchBytes(cfg.heads, this.nCtx),
-    };
+    const { cfg, rt } = this;
+    const sizes = activationSizes(cfg, this.chunk, this.nCtx);
     for (const [name, bytes] of Object.entries(sizes)) this.act[name] = await rt.storage(bytes, 'activations', `llama.${name}`);
   }
 

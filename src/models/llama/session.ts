@@ -68,6 +68,8 @@ export interface GenerateOptions {
 }
 
 const MAX_HISTORY = 1024;
+/** The repetition-penalty history buffer (token ids as u32). */
+export const HISTORY_BYTES = MAX_HISTORY * 4;
 
 function topK(logits: Float32Array, k: number): [number, number][] {
   const idx = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
@@ -89,7 +91,7 @@ export class LlamaSession {
   static async create(rt: GpuRuntime, model: LlamaModel, tokenizer: Tokenizer): Promise<LlamaSession> {
     const s = await makeSampler(rt, { vocab: model.cfg.vocab });
     const out = await rt.storage(16, 'staging', 'sample.out');
-    const history = await rt.storage(MAX_HISTORY * 4, 'activations', 'sample.history');
+    const history = await rt.storage(HISTORY_BYTES, 'activations', 'sample.history');
     return new LlamaSession(rt, model, tokenizer, s, out, history);
   }
 

@@ -7,8 +7,8 @@ import type { GgufFile, GgufTensorInfo } from '../../formats/gguf/types';
 import type { ByteSource } from '../../formats/source';
 import { loadError } from '../../formats/errors';
 import { dequantize } from '../../kernels/ref/dequant';
-import { quantTypeOf, rowLayout, QUANT_FORMATS } from '../../kernels/quant/format';
-import { repack, repackedRowBytes, splitRows } from '../../kernels/quant/repack';
+import { quantTypeOf, rowLayout, QUANT_FORMATS, type QuantType } from '../../kernels/quant/format';
+import { repack, repackedRowBytes, splitRows, type RowRange } from '../../kernels/quant/repack';
 import { bindingLimit, type QWeight, type QWeightPart } from '../../kernels/quant/qweights';
 import type { PooledBuffer } from '../../runtime/buffer-pool';
 import type { GpuRuntime } from '../../runtime/runtime';
@@ -56,6 +56,21 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Bytes read per request (default 8 MiB). */
   chunkBytes?: number;
+}
+
+/**
+ * The GPU buffers a [rows, K] matrix of this type becomes: row ranges split at the binding limit,
+ * each with its quant array and (for block formats) its scale array. Throws Unsupported when one
+ * row is wider than the limit.
+ */
+export function matrixBuffers(type: QuantType, rows: number, K: number, maxBinding: number): (RowRange & { qBytes: number; sBytes: number | null })[] {
+  const layout = rowLayout(type, K);
+  const dense = QUANT_FORMATS[type].dense;
+  return splitRows(rows, repackedRowBytes(type, K), maxBinding).map((r) => ({
+    ...r,
+    qBytes: r.rows * layout.qStride * 4,
+    sBytes: dense ? null : r.rows * layout.sStride * 4,
+  }));
 }
 
 /** Total file bytes of the tensors a forward pass reads. */
@@ -118,14 +133,12 @@ export async function loadLlamaWeights(
     const ti = GGML_TYPE_INFO[t.type];
     const srcRow = (K / ti.blockSize) * ti.bytesPerBlock;
     const layout = rowLayout(type, K);
-    const ranges = splitRows(rows, repackedRowBytes(type, K), maxBinding);
-    const dense = QUANT_FORMATS[type].dense;
     const parts: QWeightPart[] = [];
     const own: PooledBuffer[] = [];
-    for (const [i, r] of ranges.entries()) {
-      const q = await rt.storage(r.rows * layout.qStride * 4, 'weights', `${name}.q${i}`);
+    for (const [i, r] of matrixBuffers(type, rows, K, maxBinding).entries()) {
+      const q = await rt.storage(r.qBytes, 'weights', `${name}.q${i}`);
       own.push(q);
-      const s = dense ? null : await rt.storage(r.rows * layout.sStride * 4, 'weights', `${name}.s${i}`);
+      const s = r.sBytes === null ? null : await rt.storage(r.sBytes, 'weights', `${name}.s${i}`);
       if (s) own.push(s);
       const step = Math.max(1, Math.floor(chunkBytes / srcRow));
       for (let row = 0; row < r.rows; row += step) {
