@@ -77,7 +77,10 @@ describe('Engine (direct)', () => {
     // A new init recovers with a fresh device.
     const info = await e.init(3);
     expect(info.adapter.isSoftware).toBe(true);
+    // Releasing the device on purpose (dispose) is not a loss: still exactly the one event.
     await e.dispose();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.filter((x) => x.type === 'device-lost')).toHaveLength(1);
   });
 });
 

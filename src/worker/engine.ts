@@ -49,8 +49,6 @@ export class Engine implements EngineApi {
   private readonly aborts = new Map<number, AbortController>();
   private store: Promise<ModelStore> | null = null;
   private bandwidth: BandwidthReport | null = null;
-  /** simulateDeviceLoss() destroys the device on purpose but wants it reported as a loss. */
-  private simulatingLoss = false;
 
   constructor(private readonly host: EngineHost) {}
 
@@ -100,19 +98,20 @@ export class Engine implements EngineApi {
       const disable = (opts.disableFeatures ?? []).filter((f): f is WantedFeature =>
         (WANTED_FEATURES as readonly string[]).includes(f),
       );
+      let mine: GpuRuntime | null = null;
       const ctx = await acquireDevice(this.host.gpu(), {
         disableFeatures: disable,
-        onLost: (error, reason) => {
+        onLost: (error) => {
+          // A device the engine released itself (re-init, dispose) is no longer this.rt by the
+          // time its loss resolves: nothing to report. Any other loss of the current device is.
+          if (mine === null || this.rt !== mine) return;
           this.lost = error;
-          if (reason !== 'destroyed' || this.simulatingLoss) {
-            this.simulatingLoss = false;
-            for (const ac of this.aborts.values()) ac.abort();
-            this.emit({ type: 'device-lost', error: error.toWire() });
-          }
+          for (const ac of this.aborts.values()) ac.abort();
+          this.emit({ type: 'device-lost', error: error.toWire() });
         },
         onUncapturedError: (m) => this.log('error', `Uncaught WebGPU error: ${m}`),
       });
-      this.rt = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
+      this.rt = mine = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
       this.bandwidth = null;
       this.llm = new LlmHost(this.rt);
       this.images = new ImageHost(this.rt);
@@ -253,9 +252,8 @@ export class Engine implements EngineApi {
   }
 
   async simulateDeviceLoss(): Promise<void> {
-    const rt = this.runtime();
-    this.simulatingLoss = true;
-    rt.device.destroy();
+    // As a driver reset would: the device goes away under the current runtime.
+    this.runtime().device.destroy();
   }
 
   loadModel(callId: number, source: ModelSource, opts: LoadModelOptions = {}): Promise<ModelInfo> {
