@@ -12,6 +12,8 @@ export interface StoreCtx {
   pushError(e: unknown): void;
   /** The embedded model's absolute URL (relative to the page). */
   embeddedUrl(): string;
+  /** An app-served file's absolute URL (relative to the page; as given where there is no page). */
+  assetUrl(path: string): string;
 }
 
 let nextErrorId = 1;

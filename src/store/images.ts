@@ -79,7 +79,7 @@ export function imageActions(ctx: StoreCtx) {
       if (g.running || status !== 'ready') return;
       genAbort = new AbortController();
       patchGen({ running: true, step: 0, total: g.steps, stepMs: [], preview: null, result: null });
-      const modelBase = typeof document !== 'undefined' ? new URL(EMOJI_MODEL_BASE, document.baseURI).href : EMOJI_MODEL_BASE;
+      const modelBase = ctx.assetUrl(EMOJI_MODEL_BASE);
       try {
         const result = await engine.call((api, id) => api.generateImage(id, { prompt: g.prompt, steps: g.steps, guidance: g.guidance, seed: g.seed, modelBase }), {
           signal: genAbort.signal,
@@ -112,7 +112,7 @@ export function imageActions(ctx: StoreCtx) {
       if (!image.source || image.running || status !== 'ready') return;
       abort = new AbortController();
       patch({ running: true, progress: null, result: null });
-      const modelBase = typeof document !== 'undefined' ? new URL(UPSCALER_BASE, document.baseURI).href : UPSCALER_BASE;
+      const modelBase = ctx.assetUrl(UPSCALER_BASE);
       // Send a copy: the original stays on screen while the worker owns the transferred one.
       const copy = { ...image.source, data: image.source.data.slice() };
       try {

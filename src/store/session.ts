@@ -60,13 +60,15 @@ export function createSessionStore(
       }
     };
     const engine = makeEngine(onEvent);
+    const assetUrl = (path: string) => (typeof document !== 'undefined' ? new URL(path, document.baseURI).href : path);
     const pushError = (e: unknown) => set((s) => ({ errors: [...s.errors, toUiError(e)] }));
     const ctx: StoreCtx = {
       set,
       get,
       engine,
       pushError,
-      embeddedUrl: () => (typeof document !== 'undefined' ? new URL(EMBEDDED_MODEL_URL, document.baseURI).href : EMBEDDED_MODEL_URL),
+      assetUrl,
+      embeddedUrl: () => assetUrl(EMBEDDED_MODEL_URL),
     };
     const models = modelActions(ctx);
     const gen = generationActions(ctx);

@@ -47,6 +47,10 @@ function sourceOf(s: ModelSource): ByteSource {
   }
 }
 
+function paramCount(file: GgufFile): number {
+  return file.tensors.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0);
+}
+
 function tensorTypes(file: GgufFile): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of file.tensors) {
@@ -104,7 +108,7 @@ export class LlmHost {
       source: src.name,
       fileBytes: file.byteLength,
       tensorTypes: tensorTypes(file),
-      params: file.tensors.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0),
+      params: paramCount(file),
       budgetBytes: budget.bytes,
       budgetSource: budget.source,
       cached: cached !== null,
@@ -158,7 +162,7 @@ export class LlmHost {
     }
     this.unload();
     this.session = session;
-    const params = file.tensors.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0);
+    const params = paramCount(file);
     this.info = {
       name: cfg.name,
       arch: cfg.arch,
