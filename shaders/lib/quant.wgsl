@@ -146,31 +146,34 @@ fn q5x4(w: u32, sh: u32, qh: u32, hb: u32) -> vec4<f32> {
   let hi = (vec4<u32>(qh) >> vec4<u32>(hb, hb + 1u, hb + 2u, hb + 3u)) & vec4<u32>(1u);
   return vec4<f32>(lo | (hi << vec4<u32>(4u)));
 }
+
+/** The 8 unscaled five-bit values (0 .. 31) of chunk c: block b = c / 4 is 5 words (qh, then 16
+ *  bytes of nibbles); chunk j = c % 4 takes 8 of its 32 values. Q5_0 and Q5_1 differ only in scale. */
+fn q5_raw8(qb: u32, c: u32) -> W8 {
+  let b = c >> 2u;
+  let j = c & 3u;
+  let base = qb + b * 5u;
+  let qh = Q[base];
+  let q = base + 1u + (j & 1u) * 2u;
+  let sh = (j >> 1u) * 4u;
+  return W8(q5x4(Q[q], sh, qh, 8u * j), q5x4(Q[q + 1u], sh, qh, 8u * j + 4u));
+}
 #endif
 
 #ifdef QT_Q5_0
 fn w8(qb: u32, sb: u32, c: u32) -> W8 {
   let b = c >> 2u;
-  let j = c & 3u;
-  let base = qb + b * 5u;
-  let qh = Q[base];
-  let q = base + 1u + (j & 1u) * 2u;
-  let sh = (j >> 1u) * 4u;
   let d = unpack2x16float(S[sb + (b >> 1u)])[b & 1u];
-  return W8(d * (q5x4(Q[q], sh, qh, 8u * j) - 16.0), d * (q5x4(Q[q + 1u], sh, qh, 8u * j + 4u) - 16.0));
+  let r = q5_raw8(qb, c);
+  return W8(d * (r.lo - 16.0), d * (r.hi - 16.0));
 }
 #endif
 
 #ifdef QT_Q5_1
 fn w8(qb: u32, sb: u32, c: u32) -> W8 {
-  let b = c >> 2u;
-  let j = c & 3u;
-  let base = qb + b * 5u;
-  let qh = Q[base];
-  let q = base + 1u + (j & 1u) * 2u;
-  let sh = (j >> 1u) * 4u;
-  let dm = unpack2x16float(S[sb + b]);
-  return W8(dm.x * q5x4(Q[q], sh, qh, 8u * j) + dm.y, dm.x * q5x4(Q[q + 1u], sh, qh, 8u * j + 4u) + dm.y);
+  let dm = unpack2x16float(S[sb + (c >> 2u)]);
+  let r = q5_raw8(qb, c);
+  return W8(dm.x * r.lo + dm.y, dm.x * r.hi + dm.y);
 }
 #endif
 
