@@ -14,6 +14,11 @@ export type LayerOp =
   | { op: 'add'; name: string; inputs: string[] }
   | { op: 'upsample'; name: string; input: string; scale: number };
 
+/** The names an op reads. */
+export function opInputs(op: LayerOp): string[] {
+  return op.op === 'input' ? [] : op.op === 'concat' || op.op === 'add' ? op.inputs : [op.input];
+}
+
 export interface LayersGraph {
   name: string;
   /** In execution order; every op's inputs come before it. */

@@ -4,7 +4,7 @@
 // least the network's receptive radius, so its cropped centre equals what the whole image would
 // give (the tiling test holds it to the CPU reference), and memory stays bounded by the tile.
 import { loadError } from '../../formats/errors';
-import type { LayerOp, LayersGraph } from '../../formats/tfjs-layers';
+import { opInputs, type LayerOp, type LayersGraph } from '../../formats/tfjs-layers';
 import type { RgbaImage } from '../../formats/png';
 import { conv2d, type Conv2dKernel } from '../../kernels/diffusion/conv2d';
 import { pointwise, type PointwiseKernel } from '../../kernels/diffusion/pointwise';
@@ -51,7 +51,7 @@ export function receptiveRadius(g: LayersGraph): number {
   const reach = new Map<string, number>();
   const scaleAt = new Map<string, number>();
   for (const op of g.ops) {
-    const ins = op.op === 'input' ? [] : op.op === 'concat' || op.op === 'add' ? op.inputs : [op.input];
+    const ins = opInputs(op);
     const r0 = Math.max(0, ...ins.map((n) => reach.get(n) ?? 0));
     const s0 = Math.max(1, ...ins.map((n) => scaleAt.get(n) ?? 1));
     let r = r0;
@@ -90,7 +90,7 @@ export class GpuUpscaler {
   static async create(rt: GpuRuntime, g: LayersGraph): Promise<GpuUpscaler> {
     const consumers = new Map<string, LayerOp[]>();
     for (const op of g.ops) {
-      const ins = op.op === 'input' ? [] : op.op === 'concat' || op.op === 'add' ? op.inputs : [op.input];
+      const ins = opInputs(op);
       for (const n of ins) consumers.set(n, [...(consumers.get(n) ?? []), op]);
     }
     const absorbed = new Set<string>();
