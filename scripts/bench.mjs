@@ -1,16 +1,183 @@
-// `npm run bench`: bundle a benchmark entry (TypeScript, shaders imported as text) with Vite's SSR
-// build and run it in Node on the real WebGPU substrates. Prints numbers; asserts nothing.
-//   npm run bench                 # kernel variants (src/bench/kernels.ts)
-//   npm run bench -- <name>       # src/bench/<name>.ts
+// `npm run bench`: benchmarks. They print numbers and assert nothing.
+//
+//   npm run bench                        # kernel variants (src/bench/kernels.ts, Node)
+//   npm run bench -- <name> [args...]    # src/bench/<name>.ts, else src/bench/<name>.browser.ts
+//
+// Node benches (src/bench/<name>.ts): bundled with Vite's SSR build (TypeScript, shaders imported as
+// text) into .cache/bench/node/ and run in Node on the Dawn substrates, as before.
+//
+// Browser benches (src/bench/<name>.browser.ts, used when no src/bench/<name>.ts exists). Contract:
+//   - The module's default export is
+//       export default async function run(ctx: { log(line: string): void; args: string[] }): Promise<unknown>
+//     (the type is `BrowserBench` in src/bench/browser/contract.ts).
+//   - It is bundled for the browser with Vite into .cache/bench/web/<name>/ and served from a local
+//     HTTP server on 127.0.0.1 (random port) with COOP/COEP (+ CORP) headers, so crossOriginIsolated is
+//     true and wasm threads work. Every route answers HTTP Range requests:
+//       /            the bundled page (index.html + bench.js)
+//       /ort/        node_modules/onnxruntime-web/dist/
+//       /wllama/     node_modules/@wllama/wllama/ (package root: esm/, its wasm files)
+//       /public/     public/
+//       /fixtures/   training/fixtures/
+//       /assets/     .cache/bench-assets/ (files a bench generates; create it from Node beforehand)
+//   - Debian's Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) is launched headless by Playwright with
+//     --enable-unsafe-webgpu and the background flags of ../shared/WEBGPU-HERE.md, never with
+//     --enable-dawn-features=disable_workgroup_init (it makes ORT's MatMulNBits wrong). The page is
+//     loaded and run(ctx) is called once; ctx.args are the CLI args after <name>.
+//   - ctx.log lines stream to stdout as they come. The resolved value is printed at the end as one
+//     line `BENCH_JSON <json>` and written to .cache/bench/<name>.json.
+//   - A page error (uncaught exception, unhandled rejection) or a rejected run() fails the command
+//     (exit 1) with the message. Page console warnings/errors go to stderr prefixed `[page]`.
+//   - BENCH_KEEP_OPEN=1 keeps the server up after the run: open the printed URL in a browser by hand
+//     (`/?run` runs the bench there, `/?run=a,b` with args).
+import { existsSync, createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
+import { extname, join, resolve, sep } from 'node:path';
 import { build } from 'vite';
 
+const root = resolve(import.meta.dirname, '..');
 const name = process.argv[2] ?? 'kernels';
-const outDir = '.cache/bench';
+const args = process.argv.slice(3);
+const nodeEntry = join(root, `src/bench/${name}.ts`);
+const browserEntry = join(root, `src/bench/${name}.browser.ts`);
+
+if (existsSync(nodeEntry)) {
+  const outDir = join(root, '.cache/bench/node');
+  await build({
+    root,
+    logLevel: 'warn',
+    configFile: false,
+    publicDir: false,
+    build: { ssr: nodeEntry, outDir, emptyOutDir: true, target: 'node20', rollupOptions: { output: { entryFileNames: `${name}.mjs` } } },
+  });
+  const r = spawnSync(process.execPath, [join(outDir, `${name}.mjs`), ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+if (!existsSync(browserEntry)) {
+  console.error(`bench: no src/bench/${name}.ts or src/bench/${name}.browser.ts`);
+  process.exit(2);
+}
+
+// ---- browser bench -------------------------------------------------------------------------------
+
+const webDir = join(root, `.cache/bench/web/${name}`);
+const ENTRY = 'virtual:bench-entry';
 await build({
+  root,
   logLevel: 'warn',
   configFile: false,
-  build: { ssr: `src/bench/${name}.ts`, outDir, emptyOutDir: true, target: 'node20', rollupOptions: { output: { entryFileNames: `${name}.mjs` } } },
+  publicDir: false,
+  plugins: [
+    {
+      name: 'bench-entry',
+      resolveId: (id) => (id === ENTRY ? `\0${ENTRY}` : null),
+      load: (id) =>
+        id === `\0${ENTRY}`
+          ? `import run from ${JSON.stringify(browserEntry)};\nimport { installBench } from ${JSON.stringify(join(root, 'src/bench/browser/page.ts'))};\ninstallBench(run);\n`
+          : null,
+    },
+  ],
+  build: {
+    outDir: webDir,
+    emptyOutDir: true,
+    target: 'es2022',
+    minify: false,
+    sourcemap: true,
+    rollupOptions: { input: ENTRY, output: { format: 'es', entryFileNames: 'bench.js', chunkFileNames: '[name]-[hash].js' } },
+  },
 });
-const r = spawnSync(process.execPath, [`${outDir}/${name}.mjs`], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+writeFileSync(
+  join(webDir, 'index.html'),
+  `<!doctype html>\n<html><head><meta charset="utf-8"><title>bench: ${name}</title></head>\n<body><pre id="log"></pre><script type="module" src="/bench.js"></script></body></html>\n`,
+);
+
+const ROUTES = [
+  ['/ort/', join(root, 'node_modules/onnxruntime-web/dist')],
+  ['/wllama/', join(root, 'node_modules/@wllama/wllama')],
+  ['/public/', join(root, 'public')],
+  ['/fixtures/', join(root, 'training/fixtures')],
+  ['/assets/', join(root, '.cache/bench-assets')],
+  ['/', webDir],
+];
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.map': 'application/json', '.txt': 'text/plain',
+};
+
+function resolveFile(pathname) {
+  for (const [prefix, dir] of ROUTES) {
+    if (!pathname.startsWith(prefix)) continue;
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname.slice(prefix.length));
+    const file = resolve(dir, rel);
+    return file === dir || file.startsWith(dir + sep) ? file : null;
+  }
+  return null;
+}
+
+function serve(req, res) {
+  const headers = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  };
+  const pathname = new URL(req.url, 'http://x').pathname;
+  if (pathname === '/favicon.ico') return res.writeHead(204, headers).end();
+  const file = resolveFile(pathname);
+  if (!file) return res.writeHead(403, headers).end('forbidden');
+  if (!existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end('not found');
+  const size = statSync(file).size;
+  headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
+  headers['Accept-Ranges'] = 'bytes';
+  const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  if (m && (m[1] || m[2])) {
+    // bytes=a-b, bytes=a- and the suffix form bytes=-n
+    const start = m[1] ? Number(m[1]) : Math.max(0, size - Number(m[2]));
+    const end = m[1] && m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+    if (start >= size || start > end) return res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` }).end();
+    res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': end - start + 1 });
+    if (req.method === 'HEAD') return res.end();
+    return createReadStream(file, { start, end }).pipe(res);
+  }
+  res.writeHead(200, { ...headers, 'Content-Length': size });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).pipe(res);
+}
+
+const server = createServer(serve);
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const { chromium } = await import('@playwright/test');
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let code = 0;
+try {
+  const page = await browser.newPage();
+  // The first page error wins the race against run(): the bench fails with its message.
+  const pageError = new Promise((_, reject) => page.on('pageerror', (e) => reject(new Error(`page error: ${e.message}`))));
+  pageError.catch(() => {});
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`[page] ${m.type()}: ${m.text()}`);
+  });
+  await page.exposeFunction('__benchLog', (line) => console.log(line));
+  await page.goto(`${base}/`);
+  await Promise.race([page.waitForFunction(() => '__benchRun' in window, null, { timeout: 60_000 }), pageError]);
+  const t0 = performance.now();
+  const json = await Promise.race([page.evaluate((a) => window.__benchRun(a), args), pageError]);
+  const result = JSON.parse(json);
+  console.log(`BENCH_JSON ${JSON.stringify(result)}`);
+  mkdirSync(join(root, '.cache/bench'), { recursive: true });
+  writeFileSync(join(root, `.cache/bench/${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  console.error(`bench ${name}: done in ${((performance.now() - t0) / 1e3).toFixed(1)} s; JSON in .cache/bench/${name}.json`);
+} catch (e) {
+  console.error(`bench ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  code = 1;
+} finally {
+  await browser.close();
+  if (process.env.BENCH_KEEP_OPEN) console.error(`server kept open at ${base}/?run (Ctrl-C to stop)`);
+  else server.close();
+}
+if (!process.env.BENCH_KEEP_OPEN) process.exit(code);
