@@ -4,8 +4,9 @@ import type { ImageGenRequest, ImageGenResult, ImageRgba, UpscaleRequest, Upscal
 import { parseSafetensors } from '../formats/safetensors/parse';
 import { bufferSource } from '../formats/source';
 import { readUnetConfig } from '../models/unet/config';
-import { readDdimConfig, type DdimConfig } from '../models/unet/ddim';
-import { embedIds, emojiTokenizer, sampleEmoji, toRgba, tokenizePrompt, type EmojiTokenizer } from '../models/unet/emoji';
+import { denoise } from '../models/unet/denoise';
+import { readSchedulerConfig, type SchedulerConfig } from '../models/unet/scheduler';
+import { embedIds, emojiTokenizer, toRgba, tokenizePrompt, type EmojiTokenizer } from '../models/unet/emoji';
 import { Params } from '../models/unet/params';
 import { Unet } from '../models/unet/unet';
 import { loadError } from '../formats/errors';
@@ -30,7 +31,7 @@ async function fetchOk(url: string, signal: AbortSignal): Promise<Response> {
 
 interface EmojiModel {
   unet: Unet;
-  sched: DdimConfig;
+  sched: SchedulerConfig;
   tok: EmojiTokenizer;
   table: Float32Array;
   loadMs: number;
@@ -90,7 +91,7 @@ export class ImageHost {
         const params = await Params.load(this.rt, file, src, { cpuCopy: (n) => n === 'text_embedding.weight', signal });
         const unet = await Unet.create(this.rt, cfg, params);
         const spec = (cfgJson as { emoji_unet?: { tokenizer?: Record<string, number> } }).emoji_unet?.tokenizer ?? {};
-        return { unet, sched: readDdimConfig(schedJson), tok: emojiTokenizer(vocab, spec), table: params.cpu('text_embedding.weight'), loadMs: performance.now() - t0 };
+        return { unet, sched: readSchedulerConfig(schedJson, 'emoji-unet/scheduler_config.json'), tok: emojiTokenizer(vocab, spec), table: params.cpu('text_embedding.weight'), loadMs: performance.now() - t0 };
       })();
       this.emoji = p;
       p.catch(() => {
@@ -109,14 +110,15 @@ export class ImageHost {
     const ids = tokenizePrompt(m.tok, req.prompt);
     const nullIds = tokenizePrompt(m.tok, '');
     const H = m.unet.cfg.sampleSize;
-    const r = await sampleEmoji(m.unet, m.sched, embedIds(m.table, D, nullIds), embedIds(m.table, D, ids), ids.length, {
+    const r = await denoise(m.unet, H, H, embedIds(m.table, D, nullIds), embedIds(m.table, D, ids), ids.length, {
+      scheduler: m.sched,
       steps: req.steps,
       guidance: req.guidance,
       seed: req.seed,
       signal,
       onStep: (i, total, x0, ms) => onStep(i, total, ms, toRgba(x0, H, H)),
     });
-    return { image: toRgba(r.image, H, H), prompt: req.prompt, tokenIds: ids, stepMs: r.stepMs, loadMs: first ? m.loadMs : 0 };
+    return { image: toRgba(r.sample, H, H), prompt: req.prompt, tokenIds: ids, stepMs: r.stepMs, loadMs: first ? m.loadMs : 0 };
   }
 
   release(): void {

@@ -1,12 +1,8 @@
-// The embedded image model: a pixel-space emoji UNet trained here (training/diffusion), with its
-// word-level prompt tokenizer and learned text embedding table, sampled with DDIM and guidance.
-// Each step hands back a preview (the predicted clean image) as RGBA.
+// The embedded image model's host side: a pixel-space emoji UNet trained here (training/diffusion)
+// prompts through a word-level tokenizer and a learned text embedding table; samples are [-1, 1]
+// pixels turned into RGBA. Sampling itself is the shared loop in denoise.ts.
 import type { RgbaImage } from '../../formats/png';
 import { loadError } from '../../formats/errors';
-import { mulberry32 } from '../../util/rng';
-import { throwIfAborted } from '../../util/errors';
-import { alphasCumprod, ddimPrev, ddimStep, ddimTimesteps, guide, type DdimConfig } from './ddim';
-import type { Unet } from './unet';
 
 export interface EmojiTokenizer {
   vocab: Map<string, number>;
@@ -37,20 +33,6 @@ export function tokenizePrompt(tok: EmojiTokenizer, text: string): number[] {
   return ids;
 }
 
-/** Seeded standard normal noise (Box-Muller over mulberry32): the same on every machine. */
-export function seededNoise(seed: number, n: number): Float32Array {
-  const r = mulberry32(seed >>> 0);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u1 = Math.max(r(), 1e-12);
-    const u2 = r();
-    const m = Math.sqrt(-2 * Math.log(u1));
-    out[i] = m * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * u2);
-  }
-  return out;
-}
-
 /** [-1, 1] CHW (3 channels) -> RGBA bytes. */
 export function toRgba(x: Float32Array, h: number, w: number): RgbaImage {
   const data = new Uint8Array(4 * h * w);
@@ -61,45 +43,9 @@ export function toRgba(x: Float32Array, h: number, w: number): RgbaImage {
   return { width: w, height: h, data };
 }
 
-export interface SampleOptions {
-  steps: number;
-  guidance: number;
-  /** Initial noise [3, H, W] (default: seededNoise(seed)). */
-  noise?: Float32Array;
-  seed?: number;
-  signal?: AbortSignal;
-  onStep?: (i: number, total: number, preview: Float32Array, ms: number) => void;
-}
-
 /** Text embedding rows for ids: [S, D] gathered from the table [V, D]. */
 export function embedIds(table: Float32Array, dim: number, ids: number[]): Float32Array {
   const out = new Float32Array(ids.length * dim);
   ids.forEach((id, s) => out.set(table.subarray(id * dim, (id + 1) * dim), s * dim));
   return out;
-}
-
-export async function sampleEmoji(unet: Unet, sched: DdimConfig, ctxNull: Float32Array, ctxCond: Float32Array, S: number, o: SampleOptions): Promise<{ image: Float32Array; stepMs: number[] }> {
-  const { sampleSize: H, inChannels: C } = unet.cfg;
-  const W = H;
-  const n = C * H * W;
-  const x = Float32Array.from(o.noise ?? seededNoise(o.seed ?? 0, n));
-  const ab = alphasCumprod(sched);
-  const ts = ddimTimesteps(sched, o.steps);
-  const ctx = new Float32Array(ctxNull.length + ctxCond.length);
-  ctx.set(ctxNull, 0);
-  ctx.set(ctxCond, ctxNull.length);
-  const stepMs: number[] = [];
-  for (let i = 0; i < ts.length; i++) {
-    throwIfAborted(o.signal, 'Generating the image');
-    const t0 = performance.now();
-    const batch = new Float32Array(2 * n);
-    batch.set(x, 0);
-    batch.set(x, n);
-    const out = await unet.forward(batch, 2, H, W, ts[i], ctx, S);
-    const guided = guide(out, o.guidance);
-    const x0 = ddimStep(sched, ab, x, guided, ts[i], ddimPrev(sched, ts[i], ts.length));
-    stepMs.push(performance.now() - t0);
-    o.onStep?.(i, ts.length, x0, stepMs[i]);
-  }
-  return { image: x, stepMs };
 }

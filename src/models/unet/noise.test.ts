@@ -2,7 +2,7 @@
 // which made the e2e fixture the browser's final image is held to: the two must draw the same numbers.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { seededNoise } from './emoji';
+import { noiseStream, seededNoise } from './noise';
 
 const spec = JSON.parse(readFileSync('training/fixtures/diffusion/seeded.json', 'utf8')) as { runs: { seed: number; noise_head: number[] }[] };
 
@@ -21,5 +21,11 @@ describe('seededNoise', () => {
     const variance = a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length;
     expect(Math.abs(mean)).toBeLessThan(0.06);
     expect(Math.abs(variance - 1)).toBeLessThan(0.08);
+  });
+  it('streams on from where the last draw stopped, whatever the draw sizes', () => {
+    const whole = seededNoise(7, 20);
+    const draw = noiseStream(7);
+    const parts = [draw(3), draw(8), draw(9)];
+    expect(Array.from(parts.flatMap((p) => Array.from(p)))).toEqual(Array.from(whole));
   });
 });
