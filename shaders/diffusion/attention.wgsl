@@ -1,6 +1,11 @@
-// attention (diffusion): non-causal multi-head attention, self or cross.
+// attention (diffusion): multi-head attention, self or cross; causal self-attention with CAUSAL.
 //
 //   out[n, i, h, :] = sum_j softmax_j(scale * q[n, i, h, :] . k[n, j, h, :]) v[n, j, h, :]
+//
+// CAUSAL (the CLIP text encoder): query i sees keys j <= i only (the host requires Lk = Lq). Key
+// tiles wholly past a row are not visited: in the direct variant each invocation stops at its own
+// row; in TILED every invocation walks the tiles up to the workgroup's last row (barriers need a
+// uniform loop) and scores only the keys of its own row.
 //
 // Operands (f32, token rows, head h in columns h*HEAD_DIM .. h*HEAD_DIM + HEAD_DIM - 1):
 //   q    [N, Lq, *]  row i of batch n at (n * Lq + i) * q_stride
@@ -109,8 +114,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var m = -3.0e38;
   var l = 0.0;
   let kvb = n * Lk * params.kv_stride + h * HEAD_DIM;
+#ifdef CAUSAL
+  // Keys this row sees, and the keys the loop visits (uniform over the workgroup when TILED).
+  let row_end = min(Lk, min(row, Lq - 1u) + 1u);
+#ifdef TILED
+  let loop_end = min(Lk, min(wid.x * BQ + BQ, Lq));
+#else
+  let loop_end = row_end;
+#endif
+#else
+  let row_end = Lk;
+  let loop_end = Lk;
+#endif
 
-  for (var k0 = 0u; k0 < Lk; k0 += BK) {
+  for (var k0 = 0u; k0 < loop_end; k0 += BK) {
 #ifdef TILED
     for (var e = lid; e < BK * D4; e += BQ) {
       let key = k0 + e / D4;
@@ -126,7 +143,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier();
 #endif
-    let nk = min(BK, Lk - k0);
+    // No key of this tile is visible to a causal row that ends before it.
+    let nk = select(0u, min(BK, row_end - k0), row_end > k0);
     var s = array<f32, BK>();
     var tile_max = -3.0e38;
     for (var j = 0u; j < nk; j++) {

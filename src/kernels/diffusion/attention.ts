@@ -1,5 +1,6 @@
-// Non-causal multi-head attention for the diffusion transformer blocks (self and cross), tiled over
-// keys with an online softmax. Shader: shaders/diffusion/attention.wgsl.
+// Multi-head attention for the diffusion transformer blocks (self and cross), tiled over keys with
+// an online softmax, and its causal self-attention variant for the CLIP text encoder.
+// Shader: shaders/diffusion/attention.wgsl.
 import type { GpuRuntime } from '../../runtime/runtime';
 import type { Recorder } from '../../runtime/recorder';
 import { guard, guardBytes, guardDim, guardIndex, packUniforms, type Binding } from '../common';
@@ -47,16 +48,18 @@ function keyTile(rt: GpuRuntime, headDim: number): number {
   return bk;
 }
 
-export async function diffusionAttention(rt: GpuRuntime, opts: { headDim: number; variant?: AttentionVariant }): Promise<DiffusionAttentionKernel> {
+/** `causal`: query i attends to keys 0..i only (self-attention, Lk = Lq), as CLIP's text encoder. */
+export async function diffusionAttention(rt: GpuRuntime, opts: { headDim: number; variant?: AttentionVariant; causal?: boolean }): Promise<DiffusionAttentionKernel> {
   const { headDim } = opts;
+  const causal = opts.causal ?? false;
   const variant = opts.variant ?? (rt.report.adapter.isSoftware ? 'direct' : 'tiled');
   guard(Number.isInteger(headDim) && headDim >= 1 && headDim <= MAX_HEAD_DIM, 'diffusion-attention', `headDim must be an integer in 1..${MAX_HEAD_DIM} (got ${headDim})`);
   const bk = variant === 'tiled' ? keyTile(rt, headDim) : 16;
-  const label = `diffusion-attention.d${headDim}-${variant}-bq${BQ}-bk${bk}`;
+  const label = `diffusion-attention.d${headDim}-${variant}-bq${BQ}-bk${bk}${causal ? '-causal' : ''}`;
   const pipeline = await rt.pipelines.get({
     shader: 'diffusion/attention',
     label,
-    defines: { HEAD_DIM: `${headDim}u`, BQ: `${BQ}u`, BK: `${bk}u`, TILED: variant === 'tiled' },
+    defines: { HEAD_DIM: `${headDim}u`, BQ: `${BQ}u`, BK: `${bk}u`, TILED: variant === 'tiled', CAUSAL: causal },
   });
   const maxGroups = rt.limits.maxComputeWorkgroupsPerDimension;
   return {
@@ -65,6 +68,7 @@ export async function diffusionAttention(rt: GpuRuntime, opts: { headDim: number
     encode(rec, a) {
       const { N, Lq, Lk, heads } = a;
       for (const [name, v] of Object.entries({ N, Lq, Lk, heads })) guardDim(label, name, v);
+      if (causal) guard(Lq === Lk, label, `causal attention is self-attention: Lq must equal Lk (got Lq=${Lq}, Lk=${Lk})`);
       const width = heads * headDim;
       const qStride = a.qStride ?? width;
       const kvStride = a.kvStride ?? width;

@@ -111,6 +111,8 @@ function moments(x: Float32Array, base: number, len: number, eps: number): [numb
 
 export const siluRef = (v: number): number => v / (1 + Math.exp(-v));
 export const geluRef = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+/** QuickGELU (CLIP's original activation): x * sigmoid(1.702 x). */
+export const quickGeluRef = (v: number): number => v / (1 + Math.exp(-1.702 * v));
 
 /** GEGLU: x [rows, 2F] -> out [rows, F] = x[:, :F] * gelu(x[:, F:]) with the exact erf GELU. */
 export function gegluRef(x: Float32Array, rows: number, F: number): Float32Array {
@@ -158,6 +160,41 @@ export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, 
             acc += p[j] * (abs ? Math.abs(val) : val);
           }
           out[qb + c] = acc / sum;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Causal self-attention (query i attends to keys 0..i), q/k/v [N, L, H*d] -> [N, L, H*d]; `abs`
+ *  as in attentionRef. Written on its own rather than as a mask on attentionRef, so a bug in one
+ *  cannot hide in the other. */
+export function causalAttentionRef(q: Float32Array, k: Float32Array, v: Float32Array, s: { N: number; L: number; heads: number; headDim: number; scale: number }, abs = false): Float32Array {
+  const { N, L, heads, headDim: d, scale } = s;
+  const row = heads * d;
+  const out = new Float32Array(N * L * row);
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < L; i++) {
+        const at = (t: number) => (n * L + t) * row + h * d;
+        const scores = new Float64Array(i + 1);
+        for (let j = 0; j <= i; j++) {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += q[at(i) + c] * k[at(j) + c];
+          scores[j] = dot * scale;
+        }
+        const top = Math.max(...scores);
+        let total = 0;
+        const w = scores.map((x) => {
+          const e = Math.exp(x - top);
+          total += e;
+          return e;
+        });
+        for (let c = 0; c < d; c++) {
+          let acc = 0;
+          for (let j = 0; j <= i; j++) acc += w[j] * (abs ? Math.abs(v[at(j) + c]) : v[at(j) + c]);
+          out[at(i) + c] = acc / total;
         }
       }
     }
