@@ -6,6 +6,9 @@
 //   OP_SCALE       alpha * a + beta                        (also a shift; the VAE latent scaling)
 //   OP_CLAMP       clamp(a, alpha, beta)                   (alpha <= beta; image output to [0, 1])
 //   OP_SILU        a * sigmoid(a)
+//   OP_QUICK_GELU  a * sigmoid(1.702 a)                    (CLIP ViT-L/14's MLP: SD 1.x's text encoder)
+//   OP_GELU        0.5 a (1 + erf(a / sqrt(2)))            (OpenCLIP ViT-H's MLP: SD 2.x's; erf as in
+//                                                           lib/activations.wgsl, |error| <= 1.5e-7)
 // Binary, same length:
 //   OP_AXPBY       alpha * a + beta * b                    (add: 1, 1; RRDB residual: 1, 0.2;
 //                                                           guidance: uncond + g (cond - uncond) = (1 - g), g)
@@ -59,6 +62,12 @@ fn apply(i: u32) -> f32 {
 #endif
 #ifdef OP_SILU
   return silu(v);
+#endif
+#ifdef OP_QUICK_GELU
+  return v / (1.0 + exp(-1.702 * v));
+#endif
+#ifdef OP_GELU
+  return gelu(v);
 #endif
 #ifdef OP_AXPBY
   return params.alpha * v + params.beta * b[i];

@@ -7,6 +7,12 @@
 //   scale, axpby, add_bcast: one to three f32 roundings (fma contraction may skip one), judged on
 //     the sum of the terms' magnitudes (byTermScale): atol 3.6e-7 = 3 ulps at 1.
 //   silu: exp's error (a few ulps) over 1 + e^-x: rtol 2e-6 + atol 1e-7 near zero.
+//   quick_gelu: silu of 1.702 x, times x / (1.702 x): the same bound, plus the f32 product 1.702 x
+//     (1 ulp of an argument up to ~100 moves e^-z by ~1e-5 relative, but only where
+//     e^-z << 1 (x > 0: the output is x to f32) or x e^z < 1e-30 (x < 0)).
+//   gelu: the erf of lib/activations.wgsl (|error| <= 1.5e-7) against an exact erf: 0.5 |x| 1.5e-7
+//     absolute, so atol 1e-6 covers |x| up to ~10 (outliers of ~60 sit where erf is +-1 in f32
+//     and the output is x or 0), plus rtol 1e-6 for f32 rounding of large outputs.
 //   geglu: gelu's erf (Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7) in f32 rounding, then the
 //     product with h. Outputs are judged divided by |h| (+1), i.e. on gelu(g) itself: atol 1e-6
 //     covers 0.5 |g| * 1.5e-7 and f32 rounding for |g| up to ~10 (outliers of ~30 sit where erf is
@@ -16,7 +22,7 @@ import { randn } from '../check/data';
 import type { Tolerance } from '../check/allclose';
 import { geglu } from './geglu';
 import { pointwise, POINTWISE_DEFAULTS, type PointwiseOp } from './pointwise';
-import { gegluRef, pointwiseRef } from './ref';
+import { geluRef, gegluRef, pointwiseRef, quickGeluRef } from './ref';
 
 interface PwCase {
   op: PointwiseOp;
@@ -31,6 +37,11 @@ interface PwCase {
 
 const EXACT: Tolerance = { atol: 0, rtol: 0 };
 const SUMS: Tolerance = { atol: 3.6e-7, rtol: 0 };
+// The activations added for CLIP have their own float64 references (pointwiseRef predates them).
+const ACTIVATIONS: Partial<Record<PointwiseOp, { ref: (v: number) => number; tol: Tolerance }>> = {
+  quick_gelu: { ref: quickGeluRef, tol: { atol: 1e-7, rtol: 2e-6 } },
+  gelu: { ref: geluRef, tol: { atol: 1e-6, rtol: 1e-6 } },
+};
 
 function pwCase(c: PwCase, seed: number): KernelCase {
   const params = [c.alpha !== undefined && `alpha=${c.alpha}`, c.beta !== undefined && `beta=${c.beta}`, c.inner && `inner=${c.inner}`, c.bLen && `bLen=${c.bLen}`];
@@ -47,6 +58,7 @@ function pwCase(c: PwCase, seed: number): KernelCase {
       const [alpha, beta] = POINTWISE_DEFAULTS[c.op];
       const args = { a, b, r, alpha: c.alpha ?? alpha, beta: c.beta ?? beta, inner: c.inner, bLen };
       const sums = c.op === 'scale' || c.op === 'axpby' || c.op === 'add_bcast';
+      const act = ACTIVATIONS[c.op];
       return checkOp(rt, {
         kernel: 'pointwise',
         name,
@@ -61,9 +73,9 @@ function pwCase(c: PwCase, seed: number): KernelCase {
               k.encode(rec, { a: buf.a.buffer, b: buf.b?.buffer, r: buf.r?.buffer, out: buf.out?.buffer, n: c.n, alpha: c.alpha, beta: c.beta, inner: c.inner, bLen: c.bLen }),
           };
         },
-        reference: () => pointwiseRef(c.op, args),
+        reference: () => (act ? a.map(act.ref) : pointwiseRef(c.op, args)),
         normalize: sums ? byTermScale(pointwiseRef(c.op, { ...args, abs: true })) : undefined,
-        tolerance: sums ? SUMS : c.op === 'silu' ? { atol: 1e-7, rtol: 2e-6 } : EXACT,
+        tolerance: act ? act.tol : sums ? SUMS : c.op === 'silu' ? { atol: 1e-7, rtol: 2e-6 } : EXACT,
       });
     },
   };
@@ -86,6 +98,11 @@ const PW_CASES: PwCase[] = [
   { op: 'add_bcast', n: 2 * 5 * 21, inner: 21, bLen: 5, residual: true },
   { op: 'add_bcast', n: 2 * 5 * 21, inner: 21, bLen: 10, inPlace: true },
   { op: 'add_bcast', n: 9 * 17, inner: 1, bLen: 17, residual: true, inPlace: true },
+  // Appended, so the earlier cases keep their seeds.
+  { op: 'quick_gelu', n: 1000 },
+  { op: 'quick_gelu', n: 33, inPlace: true },
+  { op: 'gelu', n: 1000 },
+  { op: 'gelu', n: 257, inPlace: true },
 ];
 
 export const pointwiseCases: KernelCase[] = PW_CASES.map((c, i) => pwCase(c, 6100 + 7 * i));

@@ -1,12 +1,13 @@
 // Elementwise ops of the diffusion and super-resolution graphs: ReLU, LeakyReLU, scale (a * x + b),
-// clamp, SiLU; alpha * a + beta * b (residual adds, guidance); and a broadcast add (bias, per-channel
+// clamp, SiLU, and the CLIP text encoder's MLP activations (quick_gelu, exact-erf gelu);
+// alpha * a + beta * b (residual adds, guidance); and a broadcast add (bias, per-channel
 // or per-(n, c) vectors) with an optional fused residual. Shader: shaders/diffusion/pointwise.wgsl.
 import type { GpuRuntime } from '../../runtime/runtime';
 import type { Recorder } from '../../runtime/recorder';
 import { foldGroups, guard, guardBytes, guardDim, guardIndex, packUniforms, type Binding } from '../common';
 import { bindingSlots } from '../quant/format';
 
-export const POINTWISE_OPS = ['relu', 'leaky_relu', 'scale', 'clamp', 'silu', 'axpby', 'add_bcast'] as const;
+export const POINTWISE_OPS = ['relu', 'leaky_relu', 'scale', 'clamp', 'silu', 'axpby', 'add_bcast', 'quick_gelu', 'gelu'] as const;
 export type PointwiseOp = (typeof POINTWISE_OPS)[number];
 
 const WG = 256;
@@ -20,6 +21,8 @@ export const POINTWISE_DEFAULTS: Readonly<Record<PointwiseOp, readonly [number, 
   silu: [0, 0],
   axpby: [1, 1],
   add_bcast: [0, 0],
+  quick_gelu: [0, 0],
+  gelu: [0, 0],
 };
 
 export interface PointwiseOptions {
