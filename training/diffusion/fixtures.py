@@ -196,6 +196,16 @@ def block_cases(g):
         add(name, "Conv2d", {"in_channels": cin, "out_channels": cout, "kernel_size": k, "stride": s, "padding": p},
             conv, {"x": hard_input((1, cin) + hw, g)}, lambda m, i: {"y": m(i["x"])},
             f"weight [out, in, {k}, {k}] (OIHW), bias [out]; zero padding {p}")
+
+    cfg = {"num_attention_heads": 2, "attention_head_dim": 5, "in_channels": 12, "norm_num_groups": 3,
+           "cross_attention_dim": 7, "norm_eps": 1e-6, "layer_norm_eps": 1e-5, "ff_mult": 4, "activation_fn": "geglu",
+           "use_linear_projection": True}
+    m = randomize(Transformer2DModel(2, 5, 12, 3, 7, use_linear_projection=True), g)
+    add("transformer_linear", "Transformer2DModel", cfg, m,
+        {"x": hard_input((2, 12, 3, 5), g), "encoder_hidden_states": torch.randn(2, 4, 7, generator=g)},
+        lambda m, i: {"y": m(i["x"], i["encoder_hidden_states"])},
+        "SD 2.x: use_linear_projection, proj_in/proj_out are Linear [out, in] on tokens after the GroupNorm; "
+        "inner (10) differs from the channels (12)")
     return cases
 
 
@@ -339,6 +349,8 @@ def main():
         print(f"{c['name']:18s} f32 err {c['torch_f32_max_abs_err']:.2e}  atol {c['atol']:.1e}  "
               f"max|ref| {c['max_abs_ref']}")
 
+    if "--blocks-only" in sys.argv:
+        return
     model, vocab = load_shipped_model()
     tensors, meta, final = make_sampling_fixtures(model, vocab)
     write_safetensors(os.path.join(FIXTURE_DIR, "sampling.safetensors"), tensors, {"format": "pt"})

@@ -172,21 +172,28 @@ class BasicTransformerBlock(nn.Module):
 
 
 class Transformer2DModel(nn.Module):
-    def __init__(self, heads, dim_head, in_channels, groups, cross_attention_dim):
+    def __init__(self, heads, dim_head, in_channels, groups, cross_attention_dim, use_linear_projection=False):
         super().__init__()
         inner = heads * dim_head
+        self.linear = use_linear_projection  # SD 2.x: nn.Linear on tokens instead of 1x1 convs
         self.norm = nn.GroupNorm(groups, in_channels, eps=1e-6, affine=True)  # note: 1e-6, not norm_eps
-        self.proj_in = nn.Conv2d(in_channels, inner, 1, 1, 0)
+        self.proj_in = nn.Linear(in_channels, inner) if self.linear else nn.Conv2d(in_channels, inner, 1, 1, 0)
         self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(inner, heads, dim_head, cross_attention_dim)])
-        self.proj_out = nn.Conv2d(inner, in_channels, 1, 1, 0)
+        self.proj_out = nn.Linear(inner, in_channels) if self.linear else nn.Conv2d(inner, in_channels, 1, 1, 0)
 
     def forward(self, x, context):
-        B, _, H, W = x.shape
-        h = self.proj_in(self.norm(x))
-        inner = h.shape[1]
-        h = h.permute(0, 2, 3, 1).reshape(B, H * W, inner)  # token n = y * W + x
+        B, C, H, W = x.shape
+        h = self.norm(x)
+        if self.linear:
+            h = self.proj_in(h.permute(0, 2, 3, 1).reshape(B, H * W, C))
+        else:
+            h = self.proj_in(h)
+            h = h.permute(0, 2, 3, 1).reshape(B, H * W, h.shape[1])  # token n = y * W + x
+        inner = h.shape[2]
         for blk in self.transformer_blocks:
             h = blk(h, context)
+        if self.linear:
+            return self.proj_out(h).reshape(B, H, W, C).permute(0, 3, 1, 2) + x
         h = h.reshape(B, H, W, inner).permute(0, 3, 1, 2)
         return self.proj_out(h) + x
 

@@ -25,7 +25,7 @@ const caseOf = (name: string) => spec.cases.find((c) => c.name === name)!;
 async function run(rt: GpuRuntime, name: string, body: (ctx: BlockCtx, input: (k: string) => Promise<GPUBuffer>) => Promise<{ buf: GPUBuffer; floats: number }>) {
   const c = caseOf(name);
   const p = await Params.load(rt, file, src, { keep: (n) => n.startsWith(`${name}.`) });
-  const k = await blockKernels(rt, [6]);
+  const k = await blockKernels(rt, [5, 6]);
   const arena = new Arena(rt);
   const rec = rt.recorder({ label: `block.${name}` });
   const ctx: BlockCtx = { k, p, rec, arena, groups: c.config.groups ?? c.config.norm_num_groups ?? 1, eps: c.config.eps ?? 1e-5 };
@@ -70,6 +70,16 @@ for (const sub of nodeSubstrates()) {
       await run(rt, 'transformer', async (ctx, input) => {
         const ehs = await input('encoder_hidden_states');
         const y = await transformer(ctx, 'transformer', t4(await input('x'), s.x), { buf: ehs, S: s.encoder_hidden_states[1], D: s.encoder_hidden_states[2] }, 3);
+        return { buf: y.buf, floats: s.y.reduce((a, b) => a * b, 1) };
+      });
+    });
+
+    it('Transformer2DModel with linear projections (SD 2.x; 2 heads of 5, inner 10 != 12 channels)', async () => {
+      const rt = await sub.runtime();
+      const s = caseOf('transformer_linear').shapes;
+      await run(rt, 'transformer_linear', async (ctx, input) => {
+        const ehs = await input('encoder_hidden_states');
+        const y = await transformer(ctx, 'transformer_linear', t4(await input('x'), s.x), { buf: ehs, S: s.encoder_hidden_states[1], D: s.encoder_hidden_states[2] }, 2);
         return { buf: y.buf, floats: s.y.reduce((a, b) => a * b, 1) };
       });
     });

@@ -11,6 +11,7 @@ import { groupNorm, layerNorm, type GroupNormArgs, type LayerNormArgs, type Norm
 import { pointwise, type PointwiseKernel } from '../../kernels/diffusion/pointwise';
 import { upsampleNearest, type ResampleKernel } from '../../kernels/diffusion/resample';
 import { transpose, type TransposeKernel } from '../../kernels/diffusion/transpose';
+import type { DenseWeightType } from '../../kernels/weights';
 import type { PooledBuffer } from '../../runtime/buffer-pool';
 import type { Recorder } from '../../runtime/recorder';
 import type { GpuRuntime } from '../../runtime/runtime';
@@ -62,9 +63,12 @@ export interface BlockKernels {
   attention: Map<number, DiffusionAttentionKernel>;
 }
 
-/** Compile every kernel the blocks use; `headDims` lists the attention head sizes needed. */
-export async function blockKernels(rt: GpuRuntime, headDims: number[]): Promise<BlockKernels> {
-  const c = (k: 1 | 3, o: { stride?: 1 | 2; residual?: boolean } = {}) => conv2d(rt, { kernelSize: k, weights: 'f32', bias: true, ...o });
+/**
+ * Compile every kernel the blocks use; `headDims` lists the attention head sizes needed, `weights` how
+ * the weight matrices are stored (Params.matrixType).
+ */
+export async function blockKernels(rt: GpuRuntime, headDims: number[], weights: DenseWeightType = 'f32'): Promise<BlockKernels> {
+  const c = (k: 1 | 3, o: { stride?: 1 | 2; residual?: boolean } = {}) => conv2d(rt, { kernelSize: k, weights, bias: true, ...o });
   const [conv3, conv3res, conv3s2, conv1, conv1res, gnSilu, gn, ln, linNoBias, linBias, linBiasRes, silu, addBcast, gg, up, toTokens] = await Promise.all([
     c(3),
     c(3, { residual: true }),
@@ -74,9 +78,9 @@ export async function blockKernels(rt: GpuRuntime, headDims: number[]): Promise<
     groupNorm(rt, { silu: true }),
     groupNorm(rt),
     layerNorm(rt, { affine: true }),
-    linear(rt, { weights: 'f32' }),
-    linear(rt, { weights: 'f32', bias: true }),
-    linear(rt, { weights: 'f32', bias: true, residual: true }),
+    linear(rt, { weights }),
+    linear(rt, { weights, bias: true }),
+    linear(rt, { weights, bias: true, residual: true }),
     pointwise(rt, 'silu'),
     pointwise(rt, 'add_bcast', { inPlace: true }),
     geglu(rt),
@@ -144,7 +148,11 @@ async function attention(c: BlockCtx, name: string, x: GPUBuffer, N: number, L: 
   return out;
 }
 
-/** Transformer2DModel with one BasicTransformerBlock (conv proj_in/proj_out, as SD 1.x). */
+/**
+ * Transformer2DModel with one BasicTransformerBlock. proj_in/proj_out are 1x1 convs (SD 1.x) or, with
+ * use_linear_projection (SD 2.x), Linear layers on the tokens: the same product, and a Linear weight
+ * [out, in] is laid out as a 1x1 conv's [out, in, 1, 1], so one conv kernel serves both.
+ */
 export async function transformer(c: BlockCtx, name: string, x: T4, ctx: { buf: GPUBuffer; S: number; D: number }, heads: number): Promise<T4> {
   const { k, p, rec, arena } = c;
   const inner = p.shape(`${name}.proj_in.weight`)[0];

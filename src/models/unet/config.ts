@@ -20,6 +20,8 @@ export interface UnetConfig {
   heads: number[];
   flipSinToCos: boolean;
   freqShift: number;
+  /** SD 2.x: Linear proj_in/proj_out (the transformer reads either; kept for the description). */
+  linearProjection: boolean;
 }
 
 export function readUnetConfig(json: unknown, source = 'config.json'): UnetConfig {
@@ -43,7 +45,11 @@ export function readUnetConfig(json: unknown, source = 'config.json'): UnetConfi
   for (const t of down) if (t !== 'DownBlock2D' && t !== 'CrossAttnDownBlock2D') throw unsupported(`down block type ${t}`);
   for (const t of up) if (t !== 'UpBlock2D' && t !== 'CrossAttnUpBlock2D') throw unsupported(`up block type ${t}`);
   if ((c.mid_block_type ?? 'UNetMidBlock2DCrossAttn') !== 'UNetMidBlock2DCrossAttn') throw unsupported(`mid block type ${String(c.mid_block_type)}`);
-  if (c.use_linear_projection) throw unsupported('use_linear_projection (SD 2.x linear proj_in/proj_out) is not implemented yet');
+  if (c.only_cross_attention === true || (Array.isArray(c.only_cross_attention) && c.only_cross_attention.some(Boolean))) throw unsupported('only_cross_attention');
+  if (c.dual_cross_attention) throw unsupported('dual_cross_attention');
+  if (c.time_cond_proj_dim !== undefined && c.time_cond_proj_dim !== null) throw unsupported('time_cond_proj_dim (a guidance embedding, as LCM-distilled UNets have)');
+  if ((c.time_embedding_type ?? 'positional') !== 'positional') throw unsupported(`time_embedding_type ${String(c.time_embedding_type)}`);
+  if ((c.num_class_embeds ?? null) !== null) throw unsupported('num_class_embeds');
   if ((c.transformer_layers_per_block ?? 1) !== 1) throw unsupported('transformer_layers_per_block other than 1');
   if (c.class_embed_type || c.addition_embed_type) throw unsupported('class or addition embeddings (SDXL-style conditioning)');
   if ((c.resnet_time_scale_shift ?? 'default') !== 'default') throw unsupported(`resnet_time_scale_shift ${String(c.resnet_time_scale_shift)}`);
@@ -73,5 +79,6 @@ export function readUnetConfig(json: unknown, source = 'config.json'): UnetConfi
     heads,
     flipSinToCos: (c.flip_sin_to_cos ?? true) as boolean,
     freqShift: num('freq_shift', 0),
+    linearProjection: c.use_linear_projection === true,
   };
 }

@@ -1,17 +1,34 @@
 // Diffusion model parameters on the GPU, by diffusers name: every tensor of a safetensors file read
-// range by range and uploaded as f32 (F16/BF16 widened on the way), with its shape kept for checks.
+// range by range and uploaded, with its shape kept for checks. Weight matrices (conv and linear
+// `.weight`s of rank >= 2) are stored as `matrixType` (f32, or f16 bytes: half the memory, read by
+// the kernels natively or as packed pairs); everything else (norms, biases, CPU copies) as f32.
 import { loadError } from '../../formats/errors';
-import { readTensorF32, type SafetensorsFile } from '../../formats/safetensors/parse';
+import { readTensorF32, type SafetensorsFile, type SafetensorsTensor } from '../../formats/safetensors/parse';
 import type { ByteSource } from '../../formats/source';
 import type { PooledBuffer } from '../../runtime/buffer-pool';
 import type { GpuRuntime } from '../../runtime/runtime';
 import { throwIfAborted } from '../../util/errors';
+import { f32ToF16Bits } from '../../util/f16';
+import type { DenseWeightType } from '../../kernels/weights';
+
+/** Conv and linear weights: the tensors a kernel reads as a weight matrix. */
+export function isMatrix(t: Pick<SafetensorsTensor, 'name' | 'shape'>): boolean {
+  return t.name.endsWith('.weight') && t.shape.length >= 2;
+}
+
+function toF16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length + (values.length & 1));
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  return out;
+}
 
 export class Params {
   private constructor(
     private readonly rt: GpuRuntime,
     private readonly bufs: Map<string, { buf: PooledBuffer; shape: number[]; cpu?: Float32Array }>,
     readonly source: string,
+    /** How weight matrices are stored (see isMatrix). */
+    readonly matrixType: DenseWeightType,
   ) {}
 
   /** Upload every tensor whose name passes `keep` (default all); `cpuCopy` names keep a CPU copy too. */
@@ -19,8 +36,16 @@ export class Params {
     rt: GpuRuntime,
     file: SafetensorsFile,
     src: ByteSource,
-    opts: { prefix?: string; keep?: (name: string) => boolean; cpuCopy?: (name: string) => boolean; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+    opts: {
+      prefix?: string;
+      keep?: (name: string) => boolean;
+      cpuCopy?: (name: string) => boolean;
+      matrixType?: DenseWeightType;
+      signal?: AbortSignal;
+      onProgress?: (done: number, total: number) => void;
+    } = {},
   ): Promise<Params> {
+    const matrixType = opts.matrixType ?? 'f32';
     const bufs = new Map<string, { buf: PooledBuffer; shape: number[]; cpu?: Float32Array }>();
     const prefix = opts.prefix ?? '';
     const todo = [...file.tensors.values()].filter((t) => t.name.startsWith(prefix) && (opts.keep?.(t.name) ?? true));
@@ -31,7 +56,8 @@ export class Params {
         throwIfAborted(opts.signal, 'Loading the model');
         const values = await readTensorF32(src, t, opts.signal);
         const name = t.name.slice(prefix.length);
-        const buf = await rt.upload(values, 'weights', name);
+        const half = matrixType === 'f16' && isMatrix(t) && !opts.cpuCopy?.(name);
+        const buf = await rt.upload(half ? toF16(values) : values, 'weights', name);
         bufs.set(name, { buf, shape: t.shape, cpu: opts.cpuCopy?.(name) ? values : undefined });
         done += t.nbytes;
         opts.onProgress?.(done, total);
@@ -40,7 +66,7 @@ export class Params {
       for (const b of bufs.values()) rt.pool.release(b.buf);
       throw e;
     }
-    return new Params(rt, bufs, file.source);
+    return new Params(rt, bufs, file.source, matrixType);
   }
 
   has(name: string): boolean {

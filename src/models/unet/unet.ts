@@ -19,7 +19,7 @@ export class Unet {
 
   static async create(rt: GpuRuntime, cfg: UnetConfig, params: Params): Promise<Unet> {
     const headDims = cfg.blockOut.map((c, i) => c / cfg.heads[i]);
-    return new Unet(rt, cfg, params, await blockKernels(rt, headDims));
+    return new Unet(rt, cfg, params, await blockKernels(rt, headDims, params.matrixType));
   }
 
   /**
