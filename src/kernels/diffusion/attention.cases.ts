@@ -5,7 +5,8 @@
 // through row strides and binding offsets.
 // Causal cases (CLIP's text encoder): 77 tokens of 5 heads of 8 (the tiny fixture model) and of 64
 // (SD's CLIP), row counts across workgroups (45, 70) so later workgroups walk more key tiles than
-// earlier ones, one token, a partial vec4 (d=7), and a fused-QKV causal case. Held against their
+// earlier ones, one token, a partial vec4 (d=7), and a fused-QKV causal case (4 heads of 16: q, k and v
+// views 256 bytes apart, the storage offset alignment SwiftShader requires). Held against their
 // own reference (causalAttentionRef) with the same tolerance: a query sees fewer keys, not more.
 // Inputs are peaky on purpose: q has scale 2 and k 1% outliers of ~30, so scores reach tens and
 // the online softmax must rescale its running sums across tiles.
@@ -98,7 +99,7 @@ const CASES: AttnCase[] = [
   { N: 1, Lq: 77, Lk: 77, heads: 2, headDim: 64, causal: true },
   { N: 3, Lq: 45, Lk: 45, heads: 3, headDim: 7, causal: true },
   { N: 1, Lq: 1, Lk: 1, heads: 2, headDim: 40, causal: true },
-  { N: 2, Lq: 70, Lk: 70, heads: 3, headDim: 16, causal: true, fused: true },
+  { N: 2, Lq: 70, Lk: 70, heads: 4, headDim: 16, causal: true, fused: true },
 ];
 
 // Both variants on every substrate, whatever the default there. The tiled variant's head sizes
