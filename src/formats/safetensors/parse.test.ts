@@ -35,6 +35,12 @@ describe('safetensors', () => {
     expect(await readTensorF32(src, f.tensors.get('norm.weight')!)).toEqual(vals(6, 2)); // exact in bf16
   });
 
+  it("lists integer tensors (an SD 1.x text encoder's I64 position_ids) without reading them", async () => {
+    const f = await parseSafetensors(bufferSource(rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, position_ids: { dtype: 'I64', shape: [1, 2], data_offsets: [4, 20] } }, 20), 'clip.safetensors'));
+    expect([...f.tensors.keys()]).toEqual(['w']);
+    expect(f.others).toEqual(new Map([['position_ids', 'I64']]));
+  });
+
   it('names what is wrong with a damaged file', async () => {
     const parse = (b: Uint8Array) => parseSafetensors(bufferSource(b, 'bad.safetensors'));
     await expect(parse(new Uint8Array(5))).rejects.toMatchObject({ name: 'ModelLoad', message: expect.stringContaining('only 5 bytes') });
@@ -50,9 +56,12 @@ describe('safetensors', () => {
     await expect(
       parse(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12)),
     ).rejects.toMatchObject({ message: expect.stringContaining('overlap') });
-    await expect(parse(rawFile({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8))).rejects.toMatchObject({
+    await expect(parse(rawFile({ a: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1))).rejects.toMatchObject({
       name: 'Unsupported',
-      message: expect.stringContaining('"a" in bad.safetensors is I64'),
+      message: expect.stringContaining('"a" in bad.safetensors is F8_E4M3'),
+    });
+    await expect(parse(rawFile({ a: { dtype: 'I64', shape: [2], data_offsets: [0, 8] } }, 8))).rejects.toMatchObject({
+      message: expect.stringContaining('tensor "a" (I64 [2]) needs 16 bytes'),
     });
     const notJson = rawFile({}, 0);
     notJson.set(new TextEncoder().encode('{x'), 8);

@@ -9,6 +9,11 @@ import { bf16BitsToF32, f16BitsToF32 } from '../../util/f16';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 export const SAFETENSORS_DTYPES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/**
+ * Dtypes a file may hold beside its weights (SD 1.x text encoders keep an I64 `position_ids` buffer):
+ * listed in `others` with their size checked, never read.
+ */
+const OTHER_DTYPES: Record<string, number> = { F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export interface SafetensorsTensor {
   name: string;
@@ -25,6 +30,8 @@ export interface SafetensorsFile {
   byteLength: number;
   metadata: Record<string, string>;
   tensors: Map<string, SafetensorsTensor>;
+  /** Tensors of a dtype the playground does not read (name -> dtype). */
+  others: Map<string, string>;
 }
 
 /** Headers larger than this are refused as corrupt (real ones are well under 1 MB). */
@@ -52,6 +59,7 @@ export async function parseSafetensors(src: ByteSource, opts: { signal?: AbortSi
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('its header is not a JSON object');
   const dataStart = 8 + n;
   const tensors = new Map<string, SafetensorsTensor>();
+  const others = new Map<string, string>();
   let metadata: Record<string, string> = {};
   const spans: [number, number, string][] = [];
   for (const [key, v] of Object.entries(json as Record<string, unknown>)) {
@@ -62,12 +70,14 @@ export async function parseSafetensors(src: ByteSource, opts: { signal?: AbortSi
     const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof t !== 'object' || t === null) throw bad(`tensor "${key}" has no description`);
     if (typeof t.dtype !== 'string') throw bad(`tensor "${key}" has no dtype`);
-    if (!(t.dtype in SAFETENSORS_DTYPES)) {
+    const other = !(t.dtype in SAFETENSORS_DTYPES);
+    if (other && !(t.dtype in OTHER_DTYPES)) {
       throw loadError('Unsupported', `Tensor "${key}" in ${name} is ${t.dtype}; the playground reads F32, F16 and BF16.`, {
         hint: 'Use the fp16 or fp32 variant of the model.',
       });
     }
     const dtype = t.dtype as SafetensorsDtype;
+    const elemBytes = other ? OTHER_DTYPES[t.dtype] : SAFETENSORS_DTYPES[dtype];
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor "${key}" has a malformed shape`);
     const offs = t.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[1] < offs[0]) {
@@ -76,19 +86,20 @@ export async function parseSafetensors(src: ByteSource, opts: { signal?: AbortSi
     const shape = t.shape as number[];
     const count = shape.reduce((a, b) => a * b, 1);
     const nbytes = offs[1] - offs[0];
-    if (nbytes !== count * SAFETENSORS_DTYPES[dtype]) {
-      throw bad(`tensor "${key}" (${dtype} [${shape.join(', ')}]) needs ${count * SAFETENSORS_DTYPES[dtype]} bytes but data_offsets span ${nbytes}`);
+    if (nbytes !== count * elemBytes) {
+      throw bad(`tensor "${key}" (${t.dtype} [${shape.join(', ')}]) needs ${count * elemBytes} bytes but data_offsets span ${nbytes}`);
     }
     const offset = dataStart + offs[0];
     if (size !== undefined && offset + nbytes > size) throw bad(`tensor "${key}" ends at byte ${offset + nbytes}, past the end of the file (${size})`);
-    tensors.set(key, { name: key, dtype, shape, offset, nbytes });
+    if (other) others.set(key, t.dtype);
+    else tensors.set(key, { name: key, dtype, shape, offset, nbytes });
     spans.push([offs[0], offs[1], key]);
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) throw bad(`tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap`);
   }
-  return { source: name, headerBytes: dataStart, byteLength: size ?? dataStart + (spans.at(-1)?.[1] ?? 0), metadata, tensors };
+  return { source: name, headerBytes: dataStart, byteLength: size ?? dataStart + (spans.at(-1)?.[1] ?? 0), metadata, tensors, others };
 }
 
 /** Decode raw tensor bytes to f32. */

@@ -25,13 +25,19 @@ function toF16(values: Float32Array): Uint16Array {
 export class Params {
   private constructor(
     private readonly rt: GpuRuntime,
-    private readonly bufs: Map<string, { buf: PooledBuffer; shape: number[]; cpu?: Float32Array }>,
+    private readonly bufs: Map<string, { buf: PooledBuffer | null; shape: number[]; cpu?: Float32Array }>,
     readonly source: string,
     /** How weight matrices are stored (see isMatrix). */
     readonly matrixType: DenseWeightType,
+    /** Tensors of a dtype not read (e.g. I64 position_ids), by name. */
+    private readonly others: Map<string, string> = new Map(),
   ) {}
 
-  /** Upload every tensor whose name passes `keep` (default all); `cpuCopy` names keep a CPU copy too. */
+  /**
+   * Upload every tensor whose name passes `keep` (default all). `cpuCopy` names stay on the CPU only
+   * (lookup tables such as token embeddings, gathered on the host: a 49408 x 1024 CLIP table would
+   * otherwise hold 200 MB of GPU memory for nothing).
+   */
   static async load(
     rt: GpuRuntime,
     file: SafetensorsFile,
@@ -46,7 +52,7 @@ export class Params {
     } = {},
   ): Promise<Params> {
     const matrixType = opts.matrixType ?? 'f32';
-    const bufs = new Map<string, { buf: PooledBuffer; shape: number[]; cpu?: Float32Array }>();
+    const bufs = new Map<string, { buf: PooledBuffer | null; shape: number[]; cpu?: Float32Array }>();
     const prefix = opts.prefix ?? '';
     const todo = [...file.tensors.values()].filter((t) => t.name.startsWith(prefix) && (opts.keep?.(t.name) ?? true));
     const total = todo.reduce((s, t) => s + t.nbytes, 0);
@@ -56,17 +62,20 @@ export class Params {
         throwIfAborted(opts.signal, 'Loading the model');
         const values = await readTensorF32(src, t, opts.signal);
         const name = t.name.slice(prefix.length);
-        const half = matrixType === 'f16' && isMatrix(t) && !opts.cpuCopy?.(name);
-        const buf = await rt.upload(half ? toF16(values) : values, 'weights', name);
-        bufs.set(name, { buf, shape: t.shape, cpu: opts.cpuCopy?.(name) ? values : undefined });
+        if (opts.cpuCopy?.(name)) {
+          bufs.set(name, { buf: null, shape: t.shape, cpu: values });
+        } else {
+          const half = matrixType === 'f16' && isMatrix(t);
+          bufs.set(name, { buf: await rt.upload(half ? toF16(values) : values, 'weights', name), shape: t.shape });
+        }
         done += t.nbytes;
         opts.onProgress?.(done, total);
       }
     } catch (e) {
-      for (const b of bufs.values()) rt.pool.release(b.buf);
+      for (const b of bufs.values()) if (b.buf) rt.pool.release(b.buf);
       throw e;
     }
-    return new Params(rt, bufs, file.source, matrixType);
+    return new Params(rt, bufs, file.source, matrixType, file.others);
   }
 
   has(name: string): boolean {
@@ -75,12 +84,16 @@ export class Params {
 
   private entry(name: string) {
     const e = this.bufs.get(name);
+    const other = this.others.get(name);
+    if (!e && other) throw loadError('Unsupported', `Tensor "${name}" in ${this.source} is ${other}; the playground reads F32, F16 and BF16 weights.`);
     if (!e) throw loadError('ModelLoad', `Tensor "${name}" is missing from ${this.source}.`, { hint: 'The weights do not match the config: pick the files of one model.' });
     return e;
   }
 
   get(name: string): GPUBuffer {
-    return this.entry(name).buf.buffer;
+    const b = this.entry(name).buf;
+    if (!b) throw loadError('ModelLoad', `Tensor "${name}" was kept on the CPU only.`);
+    return b.buffer;
   }
 
   shape(name: string): number[] {
@@ -95,12 +108,12 @@ export class Params {
 
   get bytes(): number {
     let n = 0;
-    for (const e of this.bufs.values()) n += e.buf.capacity;
+    for (const e of this.bufs.values()) n += e.buf?.capacity ?? 0;
     return n;
   }
 
   release(): void {
-    for (const e of this.bufs.values()) this.rt.pool.release(e.buf);
+    for (const e of this.bufs.values()) if (e.buf) this.rt.pool.release(e.buf);
     this.bufs.clear();
   }
 }
