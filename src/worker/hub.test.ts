@@ -93,7 +93,7 @@ describe('models from a hub-shaped server', () => {
     expect(dl.length).toBeGreaterThan(0);
     expect(dl.at(-1)).toMatchObject({ done: model.length, total: model.length, unit: 'bytes' });
     const listing = await e.listCachedModels();
-    expect(listing.models).toEqual([expect.objectContaining({ url, name: 'tiny-q8.gguf', bytes: model.length })]);
+    expect(listing.models).toEqual([expect.objectContaining({ url, name: 'owner/tiny-GGUF/tiny-q8.gguf', bytes: model.length })]);
 
     requests.length = 0;
     expect((await e.inspectModel(4, { kind: 'url', url, cache: true })).cached).toBe(true);

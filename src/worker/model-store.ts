@@ -25,6 +25,17 @@ export interface ModelStore {
   delete(url: string): Promise<void>;
 }
 
+/** What the cache listing calls a file: `owner/repo/path` for a hub URL, else the URL's file name. */
+export function displayName(url: string): string {
+  const m = /\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+?)(?:[?#].*)?$/.exec(url);
+  if (!m) return urlName(url);
+  try {
+    return `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`;
+  } catch {
+    return urlName(url);
+  }
+}
+
 /** A short stable file name for a URL (FNV-1a 64 over its UTF-16 code units). */
 export function cacheKey(url: string): string {
   let h = 0xcbf29ce484222325n;
@@ -53,7 +64,7 @@ export function memoryStore(): ModelStore {
         },
         async commit() {
           const blob = new Blob(parts as BlobPart[]);
-          files.set(url, { meta: { url, name: urlName(url), bytes: blob.size, savedAt: Date.now() }, blob });
+          files.set(url, { meta: { url, name: displayName(url), bytes: blob.size, savedAt: Date.now() }, blob });
         },
         async abort() {
           parts.length = 0;
@@ -91,6 +102,14 @@ export async function opfsStore(): Promise<ModelStore | null> {
     }
     return { version: 1, models: [] };
   };
+  // Every read-modify-write of the index runs alone: a pipeline downloads several files at once,
+  // and two commits interleaving would each drop the other's entry.
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  };
   const writeIndex = async (idx: IndexFile) => {
     const w = await (await dir.getFileHandle('index.json', { create: true })).createWritable();
     await w.write(JSON.stringify(idx));
@@ -124,7 +143,7 @@ export async function opfsStore(): Promise<ModelStore | null> {
       }
     },
     async create(url) {
-      const file = `${cacheKey(url)}.gguf`;
+      const file = `${cacheKey(url)}.bin`;
       const handle = await dir.getFileHandle(file, { create: true });
       const w = await handle.createWritable();
       let bytes = 0;
@@ -135,10 +154,12 @@ export async function opfsStore(): Promise<ModelStore | null> {
         },
         async commit() {
           await w.close();
-          const idx = await readIndex();
-          idx.models = idx.models.filter((m) => m.url !== url);
-          idx.models.push({ url, name: urlName(url), bytes, savedAt: Date.now(), file });
-          await writeIndex(idx);
+          await exclusive(async () => {
+            const idx = await readIndex();
+            idx.models = idx.models.filter((m) => m.url !== url);
+            idx.models.push({ url, name: displayName(url), bytes, savedAt: Date.now(), file });
+            await writeIndex(idx);
+          });
         },
         async abort() {
           try {
@@ -151,10 +172,13 @@ export async function opfsStore(): Promise<ModelStore | null> {
       };
     },
     async delete(url) {
-      const idx = await readIndex();
-      const gone = idx.models.filter((m) => m.url === url);
-      idx.models = idx.models.filter((m) => m.url !== url);
-      await writeIndex(idx);
+      const gone = await exclusive(async () => {
+        const idx = await readIndex();
+        const g = idx.models.filter((m) => m.url === url);
+        idx.models = idx.models.filter((m) => m.url !== url);
+        await writeIndex(idx);
+        return g;
+      });
       for (const m of gone) await remove(m.file);
     },
   };
@@ -179,6 +203,17 @@ export async function downloadToStore(
   url: string,
   opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; fetch?: typeof fetch } = {},
 ): Promise<Blob> {
+  const blob = await downloadIfPresent(store, url, opts);
+  if (!blob) throw loadError('ModelLoad', `${url} answered 404 Not Found.`, { hint: 'Check the URL (on Hugging Face: https://huggingface.co/<repo>/resolve/<revision>/<file>).' });
+  return blob;
+}
+
+/** As downloadToStore, but a 404 answer gives null (for optional files, e.g. an `.fp16` variant). */
+export async function downloadIfPresent(
+  store: ModelStore,
+  url: string,
+  opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; fetch?: typeof fetch } = {},
+): Promise<Blob | null> {
   const name = urlName(url);
   const what = `Downloading ${name}`;
   const doFetch = opts.fetch ?? fetch;
@@ -192,6 +227,7 @@ export async function downloadToStore(
       cause: e,
     });
   }
+  if (res.status === 404) return null;
   if (!res.ok) throw statusError(url, res);
   const total = Number(res.headers.get('Content-Length') ?? 0) || 0;
   const writer = await store.create(url, total);
