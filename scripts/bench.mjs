@@ -4,7 +4,7 @@
 //   npm run bench -- <name> [args...]    # src/bench/<name>.ts, else src/bench/<name>.browser.ts
 //
 // Node benches (src/bench/<name>.ts): bundled with Vite's SSR build (TypeScript, shaders imported as
-// text) into .cache/bench/node/ and run in Node on the Dawn substrates, as before.
+// text) into .cache/bench-node/<name>.mjs and run in Node on the Dawn substrates, as before.
 //
 // Browser benches (src/bench/<name>.browser.ts, used when no src/bench/<name>.ts exists). Contract:
 //   - The module's default export is
@@ -32,7 +32,7 @@
 import { existsSync, createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { build } from 'vite';
 
 const root = resolve(import.meta.dirname, '..');
@@ -42,15 +42,19 @@ const nodeEntry = join(root, `src/bench/${name}.ts`);
 const browserEntry = join(root, `src/bench/${name}.browser.ts`);
 
 if (existsSync(nodeEntry)) {
-  const outDir = join(root, '.cache/bench/node');
+  // The bundle must sit two folders below the root (.cache/bench-node/x.mjs): sources find files
+  // relative to import.meta.dirname as if from src/<folder>/ (src/test/node-gpu.ts, src/bench/llm-models.ts).
+  // One file per bench and no emptying, so two benches can build at once.
+  const outDir = join(root, '.cache/bench-node');
+  const file = `${name.replaceAll('/', '__')}.mjs`;
   await build({
     root,
     logLevel: 'warn',
     configFile: false,
     publicDir: false,
-    build: { ssr: nodeEntry, outDir, emptyOutDir: true, target: 'node20', rollupOptions: { output: { entryFileNames: `${name}.mjs` } } },
+    build: { ssr: nodeEntry, outDir, emptyOutDir: false, target: 'node20', rollupOptions: { output: { entryFileNames: file } } },
   });
-  const r = spawnSync(process.execPath, [join(outDir, `${name}.mjs`), ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(outDir, file), ...args], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 if (!existsSync(browserEntry)) {
@@ -169,8 +173,9 @@ try {
   const json = await Promise.race([page.evaluate((a) => window.__benchRun(a), args), pageError]);
   const result = JSON.parse(json);
   console.log(`BENCH_JSON ${JSON.stringify(result)}`);
-  mkdirSync(join(root, '.cache/bench'), { recursive: true });
-  writeFileSync(join(root, `.cache/bench/${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  const jsonPath = join(root, `.cache/bench/${name}.json`);
+  mkdirSync(dirname(jsonPath), { recursive: true }); // names may have folders: npm run bench -- e2e/x
+  writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
   console.error(`bench ${name}: done in ${((performance.now() - t0) / 1e3).toFixed(1)} s; JSON in .cache/bench/${name}.json`);
 } catch (e) {
   console.error(`bench ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
