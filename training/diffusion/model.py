@@ -34,7 +34,8 @@ class UNetConfig:
         default_factory=lambda: ["CrossAttnUpBlock2D", "UpBlock2D", "UpBlock2D"])
     layers_per_block: int = 1
     cross_attention_dim: int = 64
-    attention_head_dim: int = 2  # diffusers' legacy meaning: the NUMBER of heads (see README)
+    attention_head_dim: int = 2  # diffusers' legacy meaning: the NUMBER of heads (see README); or one per block
+    use_linear_projection: bool = False  # SD 2.x: Linear proj_in/proj_out in the transformers
     norm_num_groups: int = 8
     norm_eps: float = 1e-5
     flip_sin_to_cos: bool = True
@@ -219,13 +220,14 @@ class Upsample2D(nn.Module):
 class DownBlock(nn.Module):
     """DownBlock2D (with_attention False) or CrossAttnDownBlock2D."""
 
-    def __init__(self, in_ch, out_ch, temb, layers, groups, eps, add_downsample, with_attention, heads, cross_dim, pad):
+    def __init__(self, in_ch, out_ch, temb, layers, groups, eps, add_downsample, with_attention, heads, cross_dim, pad,
+                 linear=False):
         super().__init__()
         self.resnets = nn.ModuleList(
             [ResnetBlock2D(in_ch if i == 0 else out_ch, out_ch, temb, groups, eps) for i in range(layers)])
         if with_attention:
             self.attentions = nn.ModuleList(
-                [Transformer2DModel(heads, out_ch // heads, out_ch, groups, cross_dim) for _ in range(layers)])
+                [Transformer2DModel(heads, out_ch // heads, out_ch, groups, cross_dim, linear) for _ in range(layers)])
         else:
             self.attentions = None
         self.downsamplers = nn.ModuleList([Downsample2D(out_ch, out_ch, pad)]) if add_downsample else None
@@ -247,7 +249,7 @@ class UpBlock(nn.Module):
     """UpBlock2D (with_attention False) or CrossAttnUpBlock2D."""
 
     def __init__(self, in_ch, out_ch, prev_ch, temb, layers, groups, eps, add_upsample, with_attention, heads,
-                 cross_dim):
+                 cross_dim, linear=False):
         super().__init__()
         resnets = []
         for i in range(layers):
@@ -257,7 +259,7 @@ class UpBlock(nn.Module):
         self.resnets = nn.ModuleList(resnets)
         if with_attention:
             self.attentions = nn.ModuleList(
-                [Transformer2DModel(heads, out_ch // heads, out_ch, groups, cross_dim) for _ in range(layers)])
+                [Transformer2DModel(heads, out_ch // heads, out_ch, groups, cross_dim, linear) for _ in range(layers)])
         else:
             self.attentions = None
         self.upsamplers = nn.ModuleList([Upsample2D(out_ch, out_ch)]) if add_upsample else None
@@ -274,11 +276,11 @@ class UpBlock(nn.Module):
 
 
 class UNetMidBlock2DCrossAttn(nn.Module):
-    def __init__(self, ch, temb, groups, eps, heads, cross_dim):
+    def __init__(self, ch, temb, groups, eps, heads, cross_dim, linear=False):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock2D(ch, ch, temb, groups, eps),
                                       ResnetBlock2D(ch, ch, temb, groups, eps)])
-        self.attentions = nn.ModuleList([Transformer2DModel(heads, ch // heads, ch, groups, cross_dim)])
+        self.attentions = nn.ModuleList([Transformer2DModel(heads, ch // heads, ch, groups, cross_dim, linear)])
 
     def forward(self, x, temb, context):
         x = self.resnets[0](x, temb)
@@ -292,7 +294,8 @@ class UNet2DConditionModel(nn.Module):
         self.config = c
         boc = list(c.block_out_channels)
         temb = boc[0] * 4
-        heads = c.attention_head_dim
+        heads = list(c.attention_head_dim) if isinstance(c.attention_head_dim, (list, tuple)) else [c.attention_head_dim] * len(boc)
+        lin = c.use_linear_projection
         g, eps = c.norm_num_groups, c.norm_eps
         self.conv_in = nn.Conv2d(c.in_channels, boc[0], 3, 1, 1)
         self.time_proj = Timesteps(boc[0], c.flip_sin_to_cos, c.freq_shift)
@@ -304,9 +307,9 @@ class UNet2DConditionModel(nn.Module):
             in_ch, out_ch = out_ch, boc[i]
             final = i == len(boc) - 1
             self.down_blocks.append(DownBlock(in_ch, out_ch, temb, c.layers_per_block, g, eps, not final,
-                                              kind == "CrossAttnDownBlock2D", heads, c.cross_attention_dim,
-                                              c.downsample_padding))
-        self.mid_block = UNetMidBlock2DCrossAttn(boc[-1], temb, g, eps, heads, c.cross_attention_dim)
+                                              kind == "CrossAttnDownBlock2D", heads[i], c.cross_attention_dim,
+                                              c.downsample_padding, lin))
+        self.mid_block = UNetMidBlock2DCrossAttn(boc[-1], temb, g, eps, heads[-1], c.cross_attention_dim, lin)
 
         self.up_blocks = nn.ModuleList()
         rev = list(reversed(boc))
@@ -316,7 +319,8 @@ class UNet2DConditionModel(nn.Module):
             in_ch = rev[min(i + 1, len(boc) - 1)]
             final = i == len(boc) - 1
             self.up_blocks.append(UpBlock(in_ch, out_ch, prev_ch, temb, c.layers_per_block + 1, g, eps, not final,
-                                          kind == "CrossAttnUpBlock2D", heads, c.cross_attention_dim))
+                                          kind == "CrossAttnUpBlock2D", heads[len(boc) - 1 - i], c.cross_attention_dim,
+                                          lin))
         self.conv_norm_out = nn.GroupNorm(g, boc[0], eps=eps)
         self.conv_out = nn.Conv2d(boc[0], c.out_channels, 3, 1, 1)
 

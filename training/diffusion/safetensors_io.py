@@ -1,4 +1,4 @@
-"""Minimal safetensors writer and reader (F32 only), written from the format description:
+"""Minimal safetensors writer (F32 or F16) and reader (F32 only), written from the format description:
 
     [8 bytes: little-endian u64 N] [N bytes: JSON header] [raw little-endian tensor bytes]
     header = { "<name>": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...,
@@ -14,13 +14,15 @@ import struct
 import numpy as np
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: {name: array-like}; everything is stored as little-endian float32."""
+def write_safetensors(path, tensors, metadata=None, dtype="F32"):
+    """tensors: {name: array-like}; everything is stored as little-endian `dtype` (F32, or F16 as
+    the `.fp16` variants of diffusers repositories)."""
+    np_dtype = {"F32": "<f4", "F16": "<f2"}[dtype]
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(np.asarray(tensors[name], dtype="<f4"))
+        a = np.ascontiguousarray(np.asarray(tensors[name], dtype=np_dtype))
         raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     if metadata:

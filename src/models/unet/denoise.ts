@@ -16,7 +16,8 @@ export interface DenoiseOptions {
   /** Initial noise [C, H, W] instead of the seed's first draw (fixtures). */
   noise?: Float32Array;
   signal?: AbortSignal;
-  onStep?: (i: number, total: number, preview: Float32Array, ms: number) => void;
+  /** Called after each step with the predicted clean sample; awaited (a preview decode may run here). */
+  onStep?: (i: number, total: number, preview: Float32Array, ms: number) => void | Promise<void>;
 }
 
 /**
@@ -52,7 +53,7 @@ export async function denoise(unet: Unet, H: number, W: number, ctxNull: Float32
     }
     const x0 = sampler.step(i, x, out, draw);
     stepMs.push(performance.now() - t0);
-    o.onStep?.(i, ts.length, x0, stepMs[i]);
+    await o.onStep?.(i, ts.length, x0, stepMs[i]);
   }
   return { sample: x, stepMs, timesteps: ts };
 }

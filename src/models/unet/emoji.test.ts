@@ -64,7 +64,7 @@ for (const sub of nodeSubstrates().filter((x) => x.name === 'lavapipe')) {
         steps: spec.num_inference_steps,
         guidance: spec.guidance_scale,
         noise: await fx('noise'),
-        onStep: (i) => previews.push(i),
+        onStep: (i) => void previews.push(i),
       });
       expect(previews).toEqual(Array.from({ length: spec.num_inference_steps }, (_, i) => i));
       const db = psnr(r.sample, await fx('final'));
