@@ -1,9 +1,9 @@
 // A local server with the hub's URL shape for the e2e specs: /<owner>/<repo>/resolve/main/<file>
 // redirects to a content URL that honours Range, with the CORS headers a browser needs, and it
 // logs every request so a spec can assert "no request" after a cached reload.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface HubServer {
   base: string;
@@ -19,19 +19,32 @@ const CORS = {
   'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges',
 };
 
-/** Serve `files` (name -> path under public/models) as test-org/tiny-GGUF/<name>. */
-export async function startHub(files: Record<string, string>): Promise<HubServer> {
-  const blobs = new Map(Object.entries(files).map(([name, p]) => [name, readFileSync(resolve('public/models', p))]));
+/**
+ * Serve `files` (name -> path under public/models) as test-org/tiny-GGUF/<name>, and each of `repos`
+ * (repo name -> a folder) with every file under that folder.
+ */
+export async function startHub(files: Record<string, string>, repos: Record<string, string> = {}): Promise<HubServer> {
+  const blobs = new Map(Object.entries(files).map(([name, p]) => [`test-org/tiny-GGUF/${name}`, readFileSync(resolve('public/models', p))]));
+  for (const [repo, dir] of Object.entries(repos)) {
+    const walk = (d: string, rel: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+        else blobs.set(`${repo}/${rel}${e.name}`, readFileSync(join(d, e.name)));
+      }
+    };
+    walk(resolve(dir), '');
+  }
   const requests: string[] = [];
   let delay = 0;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '').split('?')[0]);
     if (req.method === 'OPTIONS') return void res.writeHead(204, CORS).end();
     requests.push(`${req.method} ${path}${req.headers.range ? ` ${req.headers.range}` : ''}`);
-    const resolveMatch = /^\/test-org\/tiny-GGUF\/resolve\/main\/(.+)$/.exec(path);
+    const resolveMatch = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(path);
     if (resolveMatch) {
-      if (!blobs.has(resolveMatch[1])) return void res.writeHead(404, CORS).end('Entry not found');
-      return void res.writeHead(302, { ...CORS, Location: `/cdn/${encodeURIComponent(resolveMatch[1])}` }).end();
+      const key = `${resolveMatch[1]}/${resolveMatch[2]}`;
+      if (!blobs.has(key)) return void res.writeHead(404, CORS).end('Entry not found');
+      return void res.writeHead(302, { ...CORS, Location: `/cdn/${encodeURIComponent(key)}` }).end();
     }
     const cdn = /^\/cdn\/(.+)$/.exec(path);
     const body = cdn ? blobs.get(cdn[1]) : undefined;

@@ -273,6 +273,21 @@ export interface UpscaleResult {
   tiles: number;
 }
 
+/** A Stable Diffusion pipeline in diffusers layout on a hub (stabilityai/sd-turbo and the like). */
+export interface SdModelRef {
+  hub: string;
+  repo: string;
+  revision?: string;
+  /** A TAESD repo for per-step previews and fast decoding (madebyollin/taesd); none: no TAESD. */
+  taesd?: string;
+  /** Prefer the repo's `.fp16` weight files. */
+  fp16?: boolean;
+  /** Weight matrices on the GPU: f16 (half the memory, default) or f32. */
+  weights?: 'f16' | 'f32';
+}
+
+export type ImageSampler = 'ddim' | 'euler' | 'euler_ancestral' | 'lcm';
+
 export interface ImageGenRequest {
   prompt: string;
   steps: number;
@@ -280,6 +295,14 @@ export interface ImageGenRequest {
   seed: number;
   /** Where the embedded image model's files are served (config.json, safetensors, vocab, scheduler). */
   modelBase: string;
+  /** A hub SD model instead of the embedded emoji model. */
+  sd?: SdModelRef;
+  /** SD only: size in pixels, negative prompt, sampler (default: the repo's), decoder. */
+  width?: number;
+  height?: number;
+  negativePrompt?: string;
+  sampler?: ImageSampler;
+  decoder?: 'vae' | 'taesd';
 }
 
 export interface ImageGenResult {
@@ -289,6 +312,16 @@ export interface ImageGenResult {
   stepMs: number[];
   /** Model load + compile, first call only. */
   loadMs: number;
+  /** Which model ran ("emoji-unet" or the hub repo) and with which sampler. */
+  model: string;
+  sampler: ImageSampler;
+  /** SD: text encoder and image decoder time (ms). */
+  textMs?: number;
+  decodeMs?: number;
+  /** GPU weight bytes of the model that ran. */
+  weightBytes: number;
+  /** When the repo's scheduler was replaced (e.g. PNDM -> DDIM), what was done. */
+  note?: string;
 }
 
 /** One sampled token, streamed as it is sampled. */
@@ -325,7 +358,7 @@ export type EngineEvent =
   | ({ type: 'token'; callId: number } & TokenEvent)
   | { type: 'generation'; callId: number; stats: GenerationStats }
   /** A diffusion step finished: its predicted clean image (transferred) and how long it took. */
-  | { type: 'image-step'; callId: number; step: number; total: number; ms: number; preview: ImageRgba };
+  | { type: 'image-step'; callId: number; step: number; total: number; ms: number; preview: ImageRgba | null; approximate?: boolean };
 
 export type EventSink = (event: EngineEvent) => void;
 

@@ -2,7 +2,7 @@
 // worker and come back transferred (the store keeps the result; the input is copied once so the
 // preview survives the transfer).
 import { transferable } from '../engine/client';
-import type { ImageGenResult, ImageRgba, UpscaleResult } from '../engine/protocol';
+import type { ImageGenRequest, ImageGenResult, ImageRgba, ImageSampler, UpscaleResult } from '../engine/protocol';
 import type { StoreCtx } from './context';
 import type { SessionState } from './types';
 
@@ -17,11 +17,27 @@ export interface ImageGenState {
   steps: number;
   guidance: number;
   seed: number;
+  /** The embedded emoji model, or a Stable Diffusion repo from the hub. */
+  source: 'emoji' | 'sd';
+  sdRepo: string;
+  /** TAESD repo for previews / fast decode; '' for none. */
+  taesdRepo: string;
+  fp16: boolean;
+  weights: 'f16' | 'f32';
+  width: number;
+  height: number;
+  negativePrompt: string;
+  sampler: ImageSampler | 'auto';
+  decoder: 'vae' | 'taesd';
   running: boolean;
   step: number;
   total: number;
   stepMs: number[];
   preview: ImageRgba | null;
+  /** The preview is the latent's channels, not a decoded image (no TAESD). */
+  previewApproximate: boolean;
+  /** Downloads and uploads of a hub model, as they happen. */
+  loading: { stage: string; done: number; total: number } | null;
   result: ImageGenResult | null;
 }
 
@@ -30,13 +46,40 @@ export const EMPTY_GEN: ImageGenState = {
   steps: 20,
   guidance: 3,
   seed: 42,
+  source: 'emoji',
+  sdRepo: 'stabilityai/sd-turbo',
+  taesdRepo: 'madebyollin/taesd',
+  fp16: true,
+  weights: 'f16',
+  width: 512,
+  height: 512,
+  negativePrompt: '',
+  sampler: 'auto',
+  decoder: 'vae',
   running: false,
   step: 0,
   total: 0,
   stepMs: [],
   preview: null,
+  previewApproximate: false,
+  loading: null,
   result: null,
 };
+
+/** The worker request for the current settings. */
+export function imageRequest(g: ImageGenState, modelBase: string, hub: string): ImageGenRequest {
+  const base = { prompt: g.prompt, steps: g.steps, guidance: g.guidance, seed: g.seed, modelBase };
+  if (g.source === 'emoji') return base;
+  return {
+    ...base,
+    sd: { hub, repo: g.sdRepo.trim(), taesd: g.taesdRepo.trim() || undefined, fp16: g.fp16, weights: g.weights },
+    width: g.width,
+    height: g.height,
+    negativePrompt: g.negativePrompt,
+    sampler: g.sampler === 'auto' ? undefined : g.sampler,
+    decoder: g.decoder,
+  };
+}
 
 export interface ImageState {
   gen: ImageGenState;
@@ -57,14 +100,18 @@ export function imageActions(ctx: StoreCtx) {
 
   let genAbort: AbortController | null = null;
   const patchGen = (p: Partial<ImageGenState>) => set((s) => ({ image: { ...s.image, gen: { ...s.image.gen, ...p } } }));
-  const onStep = (e: { step: number; total: number; ms: number; preview: ImageRgba }) => {
+  const onStep = (e: { step: number; total: number; ms: number; preview: ImageRgba | null; approximate?: boolean }) => {
     const g = get().image.gen;
     if (!g.running) return;
-    patchGen({ step: e.step + 1, total: e.total, stepMs: [...g.stepMs, e.ms], preview: e.preview });
+    patchGen({ step: e.step + 1, total: e.total, stepMs: [...g.stepMs, e.ms], loading: null, ...(e.preview ? { preview: e.preview, previewApproximate: e.approximate ?? false } : {}) });
   };
 
-  const onProgress = (e: { done: number; total: number }) => {
-    if (get().image.running) patch({ progress: { done: e.done, total: e.total } });
+  const onProgress = (e: { stage: string; done: number; total: number }) => {
+    if (e.stage === 'upscaling') {
+      if (get().image.running) patch({ progress: { done: e.done, total: e.total } });
+    } else if (get().image.gen.running) {
+      patchGen({ loading: { stage: e.stage, done: e.done, total: e.total } });
+    }
   };
 
   const actions: Pick<SessionState, 'setUpscaleSource' | 'setUpscaleScale' | 'upscale' | 'cancelUpscale' | 'setImageGen' | 'generateImage' | 'cancelImage'> = {
@@ -78,10 +125,10 @@ export function imageActions(ctx: StoreCtx) {
       const g = image.gen;
       if (g.running || status !== 'ready') return;
       genAbort = new AbortController();
-      patchGen({ running: true, step: 0, total: g.steps, stepMs: [], preview: null, result: null });
-      const modelBase = ctx.assetUrl(EMOJI_MODEL_BASE);
+      patchGen({ running: true, step: 0, total: g.steps, stepMs: [], preview: null, previewApproximate: false, loading: null, result: null });
+      const req = imageRequest(g, ctx.assetUrl(EMOJI_MODEL_BASE), get().hubBase);
       try {
-        const result = await engine.call((api, id) => api.generateImage(id, { prompt: g.prompt, steps: g.steps, guidance: g.guidance, seed: g.seed, modelBase }), {
+        const result = await engine.call((api, id) => api.generateImage(id, req), {
           signal: genAbort.signal,
           what: 'Generating the image',
         });
@@ -90,7 +137,7 @@ export function imageActions(ctx: StoreCtx) {
         pushError(e);
       } finally {
         genAbort = null;
-        patchGen({ running: false });
+        patchGen({ running: false, loading: null });
       }
     },
 

@@ -46,7 +46,7 @@ export function createSessionStore(
           set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(EngineError.fromWire(e.error))] }));
           break;
         case 'progress':
-          if (e.stage === 'upscaling') onImageProgress(e);
+          if (get().image.running || get().image.gen.running) onImageProgress(e);
           else onProgress(e);
           break;
         case 'token':

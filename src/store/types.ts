@@ -152,7 +152,8 @@ export interface SessionState {
   setUpscaleScale(scale: 2 | 3 | 4): void;
   upscale(): Promise<void>;
   cancelUpscale(): void;
-  setImageGen(patch: Partial<Pick<ImageGenState, 'prompt' | 'steps' | 'guidance' | 'seed'>>): void;
+  /** Settings only; run state (running, step, preview, result) is the store's own. */
+  setImageGen(patch: Partial<Omit<ImageGenState, 'running' | 'step' | 'total' | 'stepMs' | 'preview' | 'previewApproximate' | 'loading' | 'result'>>): void;
   generateImage(): Promise<void>;
   cancelImage(): void;
 

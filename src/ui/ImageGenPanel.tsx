@@ -1,10 +1,13 @@
-// The image tab's generator: a prompt for the embedded emoji model (a pixel-space UNet trained
-// here), steps, guidance and seed; a preview of the predicted image after every step, ms per step,
-// and Cancel between steps.
+// The image tab's generator: the embedded emoji model (a pixel-space UNet trained here) or a Stable
+// Diffusion pipeline from the hub; prompt, steps, guidance and seed; a preview after every step,
+// download progress of a hub model, ms per step, text/decode time, weight memory, and Cancel
+// between steps.
 import { useEffect, useRef } from 'react';
 import type { ImageRgba } from '../engine/protocol';
 import { useSession } from '../store';
+import { fmtBytes } from '../util/format';
 import { drawImage } from './image-io';
+import { SdSettings } from './SdSettings';
 
 function Big({ img, testId }: { img: ImageRgba; testId: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -24,10 +27,23 @@ export function ImageGenPanel() {
   return (
     <section className="panel" data-testid="image-gen" aria-label="Generate an image">
       <h2>Generate an image</h2>
-      <p className="muted small">
-        The embedded model: a 1.5M-parameter pixel-space UNet (resnet blocks, self/cross attention, timestep embedding) trained here on 32×32 Twemoji,
-        conditioned on emoji names. DDIM with classifier-free guidance.
-      </p>
+      <div className="row">
+        <label>
+          model{' '}
+          <select value={g.source} disabled={g.running} onChange={(e) => set({ source: e.target.value as 'emoji' | 'sd', ...(e.target.value === 'sd' ? { steps: 1, guidance: 0, prompt: 'a photo of a red fox in the snow' } : { steps: 20, guidance: 3, prompt: 'smiling face' }) })} aria-label="image model">
+            <option value="emoji">Embedded emoji model (offline)</option>
+            <option value="sd">Stable Diffusion from the hub (diffusers)</option>
+          </select>
+        </label>
+      </div>
+      {g.source === 'emoji' ? (
+        <p className="muted small">
+          The embedded model: a 1.5M-parameter pixel-space UNet (resnet blocks, self/cross attention, timestep embedding) trained here on 32×32 Twemoji,
+          conditioned on emoji names. DDIM with classifier-free guidance.
+        </p>
+      ) : (
+        <SdSettings g={g} set={set} disabled={g.running} />
+      )}
       <div className="row">
         <input className="grow" value={g.prompt} onChange={(e) => set({ prompt: e.target.value })} aria-label="Image prompt" data-testid="image-prompt" placeholder="e.g. smiling face, red heart, cat" />
         {g.running ? (
@@ -57,10 +73,22 @@ export function ImageGenPanel() {
       <div className="row">
         {g.preview && <Big img={g.preview} testId={g.result ? 'image-final' : 'image-preview'} />}
         <div className="muted small" data-testid="image-gen-stats">
-          {g.running && `step ${g.step} of ${g.total || g.steps}${g.step === 0 ? ' (loading the model and compiling the first time)' : ''}`}
-          {!g.running && g.result && `${g.result.stepMs.length} steps`}
+          {g.running && `step ${g.step} of ${g.total || g.steps}${g.step === 0 && !g.loading ? ' (loading the model and compiling the first time)' : ''}`}
+          {g.running && g.loading && (
+            <span data-testid="image-loading">
+              {' '}
+              · {g.loading.stage} {fmtBytes(g.loading.done)}
+              {g.loading.total > 0 && ` of ${fmtBytes(g.loading.total)}`}
+            </span>
+          )}
+          {!g.running && g.result && `${g.result.stepMs.length} steps (${g.result.sampler}, ${g.result.model})`}
           {mean !== null && <> · {mean.toFixed(0)} ms/step</>}
+          {g.result?.textMs !== undefined && <> · text encoder {g.result.textMs.toFixed(0)} ms</>}
+          {g.result?.decodeMs !== undefined && <> · decode {g.result.decodeMs.toFixed(0)} ms</>}
+          {g.result && <> · weights {fmtBytes(g.result.weightBytes)}</>}
           {g.result && g.result.loadMs > 0 && <> · model loaded in {(g.result.loadMs / 1000).toFixed(1)} s</>}
+          {g.preview && g.previewApproximate && !g.result && <> · preview: latent channels (load TAESD for decoded previews)</>}
+          {g.result?.note && <div>{g.result.note}</div>}
         </div>
       </div>
     </section>

@@ -114,7 +114,7 @@ export class Engine implements EngineApi {
       this.rt = mine = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
       this.bandwidth = null;
       this.llm = new LlmHost(this.rt);
-      this.images = new ImageHost(this.rt);
+      this.images = new ImageHost(this.rt, () => this.modelStore());
       this.info = ctx.report;
       const a = ctx.report.adapter;
       this.log('info', `GPU ready: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ')}`);
@@ -242,9 +242,14 @@ export class Engine implements EngineApi {
     return this.track(callId, async (signal) => {
       this.runtime();
       const images = this.images as ImageHost;
-      const r = await images.generate(req, signal, (step, total, ms, preview) => {
-        this.emit(Comlink.transfer({ type: 'image-step', callId, step, total, ms, preview }, [preview.data.buffer]));
-      });
+      const r = await images.generate(
+        req,
+        signal,
+        (step, total, ms, preview, approximate) => {
+          this.emit(Comlink.transfer({ type: 'image-step', callId, step, total, ms, preview, approximate }, preview ? [preview.data.buffer] : []));
+        },
+        (stage, done, total, unit) => this.emit({ type: 'progress', callId, stage, done, total, unit }),
+      );
       if (this.lost) throw this.lost;
       this.emitMemory();
       return Comlink.transfer(r, [r.image.data.buffer]);

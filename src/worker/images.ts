@@ -1,6 +1,10 @@
-// The worker's image tools. Now: the upscaler (esrgan-slim's real TF.js weights on the playground's
-// conv kernels), one GPU model per scale kept once loaded.
-import type { ImageGenRequest, ImageGenResult, ImageRgba, UpscaleRequest, UpscaleResult } from '../engine/protocol';
+// The worker's image tools: the upscaler (esrgan-slim's real TF.js weights on the playground's conv
+// kernels, one GPU model per scale kept once loaded), the embedded emoji model, and Stable Diffusion
+// pipelines from a hub (one kept loaded; a different repo or weight option replaces it once loaded).
+import type { ImageGenRequest, ImageGenResult, ImageRgba, SdModelRef, UpscaleRequest, UpscaleResult } from '../engine/protocol';
+import { generateSd, loadSd, type SdModel } from '../models/sd/pipeline';
+import type { ModelStore } from './model-store';
+import { hubRepoFiles } from './repo-files';
 import { parseSafetensors } from '../formats/safetensors/parse';
 import { bufferSource } from '../formats/source';
 import { readUnetConfig } from '../models/unet/config';
@@ -37,11 +41,21 @@ interface EmojiModel {
   loadMs: number;
 }
 
+export type ImageProgress = (stage: string, done: number, total: number, unit: 'bytes' | 'items') => void;
+
+function sdKey(r: SdModelRef): string {
+  return JSON.stringify([r.hub, r.repo, r.revision ?? 'main', r.taesd ?? '', r.fp16 ?? false, r.weights ?? 'f16']);
+}
+
 export class ImageHost {
   private readonly upscalers = new Map<number, Promise<GpuUpscaler>>();
   private emoji: Promise<EmojiModel> | null = null;
+  private sd: { key: string; model: SdModel; loadMs: number } | null = null;
 
-  constructor(private readonly rt: GpuRuntime) {}
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly store: () => Promise<ModelStore>,
+  ) {}
 
   private upscaler(scale: number, base: string, signal: AbortSignal): Promise<GpuUpscaler> {
     let p = this.upscalers.get(scale);
@@ -101,9 +115,31 @@ export class ImageHost {
     return this.emoji;
   }
 
-  async generate(req: ImageGenRequest, signal: AbortSignal, onStep: (step: number, total: number, ms: number, preview: ImageRgba) => void): Promise<ImageGenResult> {
+  /** The SD pipeline of `ref`, loading it (and releasing the previous one only once it has loaded). */
+  private async sdModel(ref: SdModelRef, signal: AbortSignal, progress: ImageProgress): Promise<{ model: SdModel; loadMs: number; fresh: boolean }> {
+    const key = sdKey(ref);
+    if (this.sd?.key === key) return { model: this.sd.model, loadMs: this.sd.loadMs, fresh: false };
+    const t0 = performance.now();
+    const store = await this.store();
+    const onDownload = (path: string, done: number, total: number) => progress(`downloading ${path}`, done, total, 'bytes');
+    const files = hubRepoFiles(store, { hub: ref.hub, repo: ref.repo, revision: ref.revision, signal, onDownload });
+    const taesd = ref.taesd ? hubRepoFiles(store, { hub: ref.hub, repo: ref.taesd, signal, onDownload }) : undefined;
+    const model = await loadSd(this.rt, files, {
+      fp16: ref.fp16,
+      matrixType: ref.weights ?? 'f16',
+      taesd,
+      signal,
+      onProgress: (what, done, total) => progress(`uploading ${what}`, done, total, 'bytes'),
+    });
+    this.sd?.model.release();
+    this.sd = { key, model, loadMs: performance.now() - t0 };
+    return { model, loadMs: this.sd.loadMs, fresh: true };
+  }
+
+  async generate(req: ImageGenRequest, signal: AbortSignal, onStep: (step: number, total: number, ms: number, preview: ImageRgba | null, approximate: boolean) => void, progress: ImageProgress = () => {}): Promise<ImageGenResult> {
     if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > 200) throw new EngineError('Unsupported', `Steps must be a whole number from 1 to 200 (got ${req.steps}).`);
     if (!Number.isFinite(req.guidance) || req.guidance < 0 || req.guidance > 30) throw new EngineError('Unsupported', `Guidance must be between 0 and 30 (got ${req.guidance}).`);
+    if (req.sd) return this.generateSd(req, req.sd, signal, onStep, progress);
     const first = this.emoji === null;
     const m = await this.emojiModel(req.modelBase, signal);
     const D = m.unet.cfg.crossDim;
@@ -116,14 +152,65 @@ export class ImageHost {
       guidance: req.guidance,
       seed: req.seed,
       signal,
-      onStep: (i, total, x0, ms) => onStep(i, total, ms, toRgba(x0, H, H)),
+      onStep: (i, total, x0, ms) => onStep(i, total, ms, toRgba(x0, H, H), false),
     });
-    return { image: toRgba(r.sample, H, H), prompt: req.prompt, tokenIds: ids, stepMs: r.stepMs, loadMs: first ? m.loadMs : 0 };
+    return {
+      image: toRgba(r.sample, H, H),
+      prompt: req.prompt,
+      tokenIds: ids,
+      stepMs: r.stepMs,
+      loadMs: first ? m.loadMs : 0,
+      model: 'emoji-unet',
+      sampler: m.sched.kind,
+      weightBytes: m.unet.params.bytes,
+    };
+  }
+
+  private async generateSd(
+    req: ImageGenRequest,
+    ref: SdModelRef,
+    signal: AbortSignal,
+    onStep: (step: number, total: number, ms: number, preview: ImageRgba | null, approximate: boolean) => void,
+    progress: ImageProgress,
+  ): Promise<ImageGenResult> {
+    const { model, loadMs, fresh } = await this.sdModel(ref, signal, progress);
+    const width = req.width ?? 512;
+    const height = req.height ?? 512;
+    const r = await generateSd(this.rt, model, {
+      prompt: req.prompt,
+      negativePrompt: req.negativePrompt,
+      steps: req.steps,
+      guidance: req.guidance,
+      seed: req.seed,
+      width,
+      height,
+      sampler: req.sampler,
+      decoder: req.decoder ?? 'vae',
+      previews: true,
+      signal,
+      onStep: (i, total, ms, p) => onStep(i, total, ms, p ? toRgba(p.rgb, p.height, p.width) : null, p?.approximate ?? false),
+    });
+    const b = model.bytes;
+    return {
+      image: toRgba(r.image, height, width),
+      prompt: req.prompt,
+      tokenIds: model.tokenizer.encode(req.prompt),
+      stepMs: r.stepMs,
+      loadMs: fresh ? loadMs : 0,
+      model: model.label,
+      sampler: r.sampler,
+      textMs: r.textMs,
+      decodeMs: r.decodeMs,
+      weightBytes: b.unet + b.text + b.vae + b.taesd,
+      note: model.scheduler.note,
+    };
   }
 
   release(): void {
     void this.emoji?.then((m) => m.unet.params.release()).catch(() => {});
     this.emoji = null;
+    this.sd?.model.release();
+    this.sd = null;
     for (const p of this.upscalers.values()) void p.then((u) => u.release()).catch(() => {});
     this.upscalers.clear();
   }
