@@ -9,9 +9,10 @@
 //   npm run bench -- ort-kernels quick attention       # fewer rounds
 //   npm run bench -- ort-kernels full                  # + the Qwen/Llama lm_head decode cases
 //   npm run bench -- ort-kernels peers=native list     # one peer; list the chosen cases and stop
+//   npm run bench -- ort-kernels md budget=2000        # also print the table as Markdown; 2 s of rounds per case
 import type { BenchContext } from './browser/contract';
 import { browserRuntime, describeEnv, envLines } from './browser/device';
-import { table, type Cell } from './browser/table';
+import { markdownTable, table, type Cell } from './browser/table';
 import { allCases } from './ort/cases';
 import { errorText, loadPeer, PEERS, type OrtPeer, type PeerName } from './ort/ort-web';
 import { runCase, type CaseResult, type SideResult } from './ort/run-case';
@@ -25,7 +26,7 @@ export default async function run(ctx: BenchContext): Promise<unknown> {
   const words = ctx.args.map((a) => a.toLowerCase());
   const flag = (w: string) => words.includes(w);
   const opt = (k: string) => words.find((w) => w.startsWith(`${k}=`))?.slice(k.length + 1);
-  const filters = words.filter((w) => !['quick', 'full', 'list'].includes(w) && !w.includes('='));
+  const filters = words.filter((w) => !['quick', 'full', 'list', 'md'].includes(w) && !w.includes('='));
   const peerNames = (opt('peers')?.split(',') ?? ['jsep', 'native']) as PeerName[];
   const timing = flag('quick')
     ? { warmup: 0, minRounds: 2, maxRounds: 4, budgetMs: 1500 }
@@ -57,7 +58,7 @@ export default async function run(ctx: BenchContext): Promise<unknown> {
   const results: CaseResult[] = [];
   const t0 = performance.now();
   for (const c of cases) {
-    const r = await runCase(rt, c, peers, timing, 3);
+    const r = await runCase(rt, c, peers, timing, 5);
     results.push(r);
     ctx.log(caseLine(r));
   }
@@ -69,6 +70,10 @@ export default async function run(ctx: BenchContext): Promise<unknown> {
   ctx.log('');
   const headers = ['case', 'shape', 'ours kernel', 'ours', 'ours GPU', 'ours alt', 'JSEP', 'native', 'JSEP/ours', 'native/ours'];
   table(headers, results.map(row)).forEach(ctx.log);
+  if (flag('md')) {
+    ctx.log('');
+    markdownTable(headers, results.map(row)).forEach(ctx.log);
+  }
   ctx.log('\ncorrectness: max |out - ref| / sum|terms| (matmul, attention) or max |out - ref| (softmax); float64 CPU reference');
   table(['case', 'ours', 'ours alt', 'JSEP', 'native'], results.map((r) => [r.id, ...['ours', 'ours alt', 'jsep', 'native'].map((k) => errCell(r.sides.find((s) => s.key === k)))])).forEach(ctx.log);
   const why = reasons(results);
@@ -79,9 +84,12 @@ export default async function run(ctx: BenchContext): Promise<unknown> {
   const notes = new Map<string, string[]>();
   for (const r of results) for (const n of r.notes) notes.set(n, [...(notes.get(n) ?? []), r.id]);
   for (const [n, ids] of notes) ctx.log(`note: ${n} (${ids.length} case${ids.length > 1 ? 's' : ''})`);
+  // Which ORT files the page fetched: each build's own wasm (jsep / asyncify), both from /ort/.
+  const ortFiles = [...new Set(performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.startsWith('/ort/')))];
+  ctx.log(`ORT files loaded: ${ortFiles.join(', ')}`);
   ctx.log(`\n${results.length} cases in ${totalS.toFixed(0)} s`);
   rt.destroy();
-  return { env, peers: peers.map((p) => ({ name: p.name, label: p.label, version: p.version, import: PEERS[p.name].importName })), peerErrors, timed: TIMED, timing, totalS, cases: results };
+  return { env, ortFiles, peers: peers.map((p) => ({ name: p.name, label: p.label, version: p.version, import: PEERS[p.name].importName })), peerErrors, timed: TIMED, timing, totalS, cases: results };
 }
 
 const ms = (s: SideResult | undefined) => s?.wall?.median;
