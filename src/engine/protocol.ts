@@ -130,7 +130,29 @@ export interface ModelFit {
   reasons: string[];
 }
 
+/** A decode matvec variant: one invocation per row, or a workgroup per row (optionally with subgroups). */
+export interface MatvecChoice {
+  variant: 'rows' | 'coop';
+  subgroups: boolean;
+}
+
+/** Which kernel variants a model runs on this device (src/perf/autotune.ts); carried in share links. */
+export interface KernelPlan {
+  /** Decode matvec per weight type (q4_0, q8_0, f16, ...). */
+  qmatvec: Partial<Record<string, MatvecChoice>>;
+  /** default: the device guess; tuned: a trial just now; cache: a trial on an earlier visit; link: from a share link. */
+  source: 'default' | 'tuned' | 'cache' | 'link';
+  /** The adapter it was chosen on. */
+  adapter: string;
+  /** Per type: the shape timed and the median ms per dispatch of each candidate. */
+  trials?: Partial<Record<string, { shape: [number, number]; ms: Record<string, number> }>>;
+}
+
 export interface LoadModelOptions {
+  /** Use these kernel variants (a share link's) instead of tuning. */
+  kernelPlan?: KernelPlan;
+  /** Time the variants on first use (default true); false keeps the device guess. */
+  autotune?: boolean;
   /** Positions the KV cache holds (default min(trained context, 2048)). */
   contextLength?: number;
   /** Tokens per prefill step (default 64). */
@@ -167,6 +189,8 @@ export interface ModelInfo {
   activationBytes: number;
   /** Was it loaded from the browser's model cache? */
   fromCache: boolean;
+  /** The kernel variants it runs with, and where they came from. */
+  kernelPlan: KernelPlan;
   tokenizer: string;
   hasChatTemplate: boolean;
   bosId?: number;

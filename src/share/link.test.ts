@@ -15,7 +15,7 @@ const payload: SharePayload = {
   ],
   prompt: 'Tell me about whales.',
   sampling: { ...DEFAULT_SAMPLING, temperature: 0.8, seed: 1234, stop: ['\n\n'] },
-  load: { kvType: 'f16', contextLength: 512 },
+  load: { kvType: 'f16', contextLength: 512, kernels: { q4_0: 'rows', q6_k: 'coop-sg' } },
   sharer: { device: 'Google SwiftShader', software: true, ttftMs: 51.5, prefillTokS: 120, decodeTokS: 30.2, tokens: 40, textHash: fnv1a('The whale') },
 };
 
@@ -44,6 +44,7 @@ describe('share links', () => {
     };
     expect(bad({ ...payload, sampling: { ...payload.sampling, topP: 3 } })).toEqual({ ok: false, error: expect.stringContaining('sampling "topP" must be a number in [0, 1]') });
     expect(bad({ ...payload, load: { kvType: 'q4' } })).toEqual({ ok: false, error: expect.stringContaining('KV cache type must be f32 or f16') });
+    expect(bad({ ...payload, load: { kvType: 'f16', kernels: { q4_0: 'warp-shuffle' } } })).toEqual({ ok: false, error: expect.stringContaining('kernel variants must map weight types to rows, coop or coop-sg') });
     expect(bad({ ...payload, v: 9 })).toEqual({ ok: false, error: expect.stringContaining('different version') });
     expect(bad({ ...payload, model: { kind: 'url', url: 'javascript:alert(1)', bytes: 1 } })).toEqual({ ok: false, error: expect.stringContaining('not an http(s) URL') });
     expect(bad({ ...payload, history: [{ role: 'root', content: 'x' }] })).toEqual({ ok: false, error: expect.stringContaining('turn is malformed') });

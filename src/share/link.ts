@@ -35,10 +35,16 @@ export interface SharePayload {
   /** The raw prompt, or the user message of the shared turn. */
   prompt: string;
   sampling: SamplingSettings;
-  /** How the model was loaded (numerics depend on the KV cache type). */
-  load?: { kvType: 'f32' | 'f16'; contextLength?: number };
+  /**
+   * How the model was loaded (numerics depend on the KV cache type), and the decode matvec variant per
+   * weight type the sharer's device ran (e.g. { q4_0: 'rows' }), so the demo runs the same kernels.
+   */
+  load?: { kvType: 'f32' | 'f16'; contextLength?: number; kernels?: Record<string, KernelLabel> };
   sharer?: SharerNumbers;
 }
+
+export type KernelLabel = 'rows' | 'coop' | 'coop-sg';
+const KERNEL_LABELS: readonly string[] = ['rows', 'coop', 'coop-sg'];
 
 export type ShareDecode = { ok: true; payload: SharePayload } | { ok: false; error: string };
 
@@ -135,7 +141,16 @@ function checkLoad(x: unknown, check: Check): SharePayload['load'] {
   const o = x as Record<string, unknown>;
   check(typeof x === 'object' && x !== null && (o.kvType === 'f32' || o.kvType === 'f16'), 'the KV cache type must be f32 or f16');
   check(o.contextLength === undefined || (Number.isInteger(o.contextLength) && (o.contextLength as number) >= 16 && (o.contextLength as number) <= 1 << 20), 'the context length is out of range');
-  return o.contextLength === undefined ? { kvType: o.kvType as 'f32' | 'f16' } : { kvType: o.kvType as 'f32' | 'f16', contextLength: o.contextLength as number };
+  const k = o.kernels;
+  check(
+    k === undefined || (typeof k === 'object' && k !== null && Object.entries(k).every(([t, v]) => /^[a-z0-9_]{1,8}$/.test(t) && KERNEL_LABELS.includes(v as string))),
+    'the kernel variants must map weight types to rows, coop or coop-sg',
+  );
+  return {
+    kvType: o.kvType as 'f32' | 'f16',
+    ...(o.contextLength === undefined ? {} : { contextLength: o.contextLength as number }),
+    ...(k === undefined ? {} : { kernels: k as Record<string, KernelLabel> }),
+  };
 }
 
 function checkSharer(x: unknown, check: Check): SharerNumbers | undefined {

@@ -2,7 +2,7 @@
 // final text replaces them exactly once; errors land in the banner list without losing state.
 import { describe, expect, it } from 'vitest';
 import type { EngineClient } from '../engine/client';
-import { DEFAULT_SAMPLING, type ChatTurn, type EngineApi, type EngineEvent, type GenerateRequest, type GenerationResult, type ModelSource } from '../engine/protocol';
+import { DEFAULT_SAMPLING, type ChatTurn, type EngineApi, type EngineEvent, type GenerateRequest, type GenerationResult, type LoadModelOptions, type ModelSource } from '../engine/protocol';
 import { decodeShare, encodeShare, fnv1a, shareFromHash } from '../share/link';
 import { rateTracker } from './loading';
 import { EMPTY_RUN, foldTokens } from './metrics';
@@ -67,7 +67,8 @@ describe('session store', () => {
   });
 
   const device = { adapter: { vendor: 'v', architecture: 'a', device: '', description: 'd', isFallback: false, isSoftware: true }, features: [], limits: {}, caps: { f16: false, subgroups: false, timestamps: false } };
-  const info = (fileBytes: number) => ({ name: 'm', fileBytes, decodeBytesPerToken: 1000 }) as never;
+  const plan = { qmatvec: { q4_0: { variant: 'coop', subgroups: true } }, source: 'link', adapter: 'x' };
+  const info = (fileBytes: number) => ({ name: 'm', fileBytes, decodeBytesPerToken: 1000, kvType: 'f32', contextLength: 64, kernelPlan: plan }) as never;
 
   it('Regenerate runs the last chat turn again with the next seed, and Stop/cancel keep the conversation', async () => {
     const sent: { messages?: ChatTurn[]; seed: number }[] = [];
@@ -144,9 +145,10 @@ describe('session store', () => {
   it('a share link loads the same model, applies every setting, runs it and compares the text', async () => {
     const reqs: GenerateRequest[] = [];
     const loads: ModelSource[] = [];
+    const loadOpts: LoadModelOptions[] = [];
     const f = fakeEngine({
       init: async () => device,
-      loadModel: async (_id, src) => (loads.push(src), info(4242)),
+      loadModel: async (_id, src, opts) => (loads.push(src), loadOpts.push(opts ?? {}), info(4242)),
       listCachedModels: async () => ({ models: [], backend: 'memory' }),
       generate: async (_id, req) => {
         reqs.push(req);
@@ -162,18 +164,22 @@ describe('session store', () => {
       history: [],
       prompt: 'The whale',
       sampling,
+      load: { kvType: 'f32', kernels: { q4_0: 'coop-sg' } },
       sharer: { device: 'x', software: false, ttftMs: 1, prefillTokS: 2, decodeTokS: 3, tokens: 2, textHash: fnv1a('The whale swam.') },
     });
     const store = createSessionStore(f.make, { autoLoad: true });
     store.getState().openShare(`#share=${value}`);
     await store.getState().boot();
     expect(loads).toEqual([{ kind: 'url', url: 'http://hub/o/r/resolve/main/m.gguf', cache: true }]);
+    // The sharer's kernels for this load only.
+    expect(loadOpts[0]).toMatchObject({ kvType: 'f32', kernelPlan: { qmatvec: { q4_0: { variant: 'coop', subgroups: true } }, source: 'link' } });
+    expect(store.getState().loadOptions.kernelPlan).toBeUndefined();
     expect(reqs[0]).toMatchObject({ mode: 'raw', prompt: 'The whale', sampling });
     expect(store.getState().share).toMatchObject({ status: 'done', match: true });
     // ...and the viewer's own link carries the same settings.
     const link = store.getState().shareLink('http://app/');
     const back = decodeShare(shareFromHash(new URL(link as string).hash) as string);
-    expect(back.ok && back.payload).toMatchObject({ model: { kind: 'url', bytes: 4242 }, prompt: 'The whale', sampling });
+    expect(back.ok && back.payload).toMatchObject({ model: { kind: 'url', bytes: 4242 }, prompt: 'The whale', sampling, load: { kernels: { q4_0: 'coop-sg' } } });
   });
 });
 

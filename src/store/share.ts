@@ -1,7 +1,8 @@
 // Share links in the session: build one from the last finished run, and open one: load the same
 // model, set every setting, run it, and compare the text with the sharer's by hash.
 import type { ModelSource } from '../engine/protocol';
-import { decodeShare, fnv1a, shareFromHash, shareUrl, type SharePayload, type SharedModel } from '../share/link';
+import type { KernelPlan } from '../engine/protocol';
+import { decodeShare, fnv1a, shareFromHash, shareUrl, type KernelLabel, type SharePayload, type SharedModel } from '../share/link';
 import { EngineError } from '../util/errors';
 import type { StoreCtx } from './context';
 import type { FinishedRun, SessionState } from './types';
@@ -16,6 +17,16 @@ function sharedModel(ctx: StoreCtx): SharedModel | null {
   return { kind: 'file', name: source.name, bytes: model.fileBytes };
 }
 
+/** A plan as share-link labels: { q4_0: 'rows', q8_0: 'coop-sg' }. */
+export function kernelLabels(plan: KernelPlan): Record<string, KernelLabel> {
+  return Object.fromEntries(Object.entries(plan.qmatvec).map(([t, c]) => [t, c!.variant === 'rows' ? 'rows' : c!.subgroups ? 'coop-sg' : 'coop']));
+}
+
+export function planFromLabels(labels: Record<string, KernelLabel>, adapter: string): KernelPlan {
+  const qmatvec = Object.fromEntries(Object.entries(labels).map(([t, l]) => [t, { variant: l === 'rows' ? 'rows' : 'coop', subgroups: l === 'coop-sg' } as const]));
+  return { qmatvec, source: 'link', adapter };
+}
+
 export function buildPayload(ctx: StoreCtx, run: FinishedRun): SharePayload | null {
   const model = sharedModel(ctx);
   if (!model) return null;
@@ -28,7 +39,11 @@ export function buildPayload(ctx: StoreCtx, run: FinishedRun): SharePayload | nu
     history: run.history,
     prompt: run.prompt,
     sampling: run.sampling,
-    load: { kvType: ctx.get().model?.kvType ?? 'f32', ...(ctx.get().model ? { contextLength: ctx.get().model?.contextLength } : {}) },
+    load: {
+      kvType: ctx.get().model?.kvType ?? 'f32',
+      ...(ctx.get().model ? { contextLength: ctx.get().model?.contextLength } : {}),
+      ...(ctx.get().model ? { kernels: kernelLabels(ctx.get().model!.kernelPlan) } : {}),
+    },
     sharer: {
       device: a ? [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter' : 'unknown adapter',
       software: a?.isSoftware ?? false,
@@ -53,9 +68,11 @@ export function shareActions(ctx: StoreCtx, runGeneration: () => Promise<Finishe
     const sh = get().share;
     if (!sh) return;
     const p = sh.payload;
+    const { kernels, ...load } = p.load ?? { kvType: get().loadOptions.kvType ?? 'f16' };
+    const kernelPlan = kernels ? planFromLabels(kernels, p.sharer?.device ?? 'the sharer') : undefined;
     set((s) => ({
       sampling: { ...p.sampling },
-      loadOptions: p.load ? { ...s.loadOptions, ...p.load } : s.loadOptions,
+      loadOptions: p.load ? { ...s.loadOptions, ...load, kernelPlan } : s.loadOptions,
       gen: { ...s.gen, mode: p.mode, system: p.system, messages: p.history, prompt: p.prompt, output: '', stats: null, finish: null },
     }));
     const source = sourceFor(p.model);
@@ -65,6 +82,8 @@ export function shareActions(ctx: StoreCtx, runGeneration: () => Promise<Finishe
       return;
     }
     await get().loadModel(source);
+    // The link's kernels were for its model: later loads tune (or use the cache) as usual.
+    set((s) => ({ loadOptions: { ...s.loadOptions, kernelPlan: undefined } }));
     await runIfModelMatches();
   };
 

@@ -52,6 +52,7 @@ function useFileDrop(): boolean {
 export function App() {
   const status = useSession((s) => s.status);
   const device = useSession((s) => s.device);
+  const kernelPlan = useSession((s) => s.model?.kernelPlan ?? null);
   const fatal = useSession((s) => s.fatal);
   const boot = useSession((s) => s.boot);
   const openShare = useSession((s) => s.openShare);
@@ -125,7 +126,7 @@ export function App() {
       )}
       <div className="grid lower">
         <div className="col">
-          {device && <DevicePanel device={device} />}
+          {device && <DevicePanel device={device} plan={kernelPlan} />}
           {status === 'ready' && (
             <details className="panel debug">
               <summary>Debug</summary>

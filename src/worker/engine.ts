@@ -27,6 +27,8 @@ import * as Comlink from 'comlink';
 import { ImageHost } from './images';
 import { LlmHost, memoryBudget } from './llm';
 import { memoryStore, opfsStore, type ModelStore } from './model-store';
+import { opfsPlanCache } from './plan-cache';
+import type { PlanCache } from '../perf/autotune';
 import { copyBandwidth } from '../perf/roofline';
 import { acquireDevice, WANTED_FEATURES, type WantedFeature } from '../runtime/device';
 import { GpuRuntime } from '../runtime/runtime';
@@ -48,6 +50,7 @@ export class Engine implements EngineApi {
   private images: ImageHost | null = null;
   private readonly aborts = new Map<number, AbortController>();
   private store: Promise<ModelStore> | null = null;
+  private plans: Promise<PlanCache> | null = null;
   private bandwidth: BandwidthReport | null = null;
 
   constructor(private readonly host: EngineHost) {}
@@ -113,7 +116,7 @@ export class Engine implements EngineApi {
       });
       this.rt = mine = new GpuRuntime(ctx, { reuse: !opts.noBufferReuse, profiling: ctx.caps.timestamps });
       this.bandwidth = null;
-      this.llm = new LlmHost(this.rt);
+      this.llm = new LlmHost(this.rt, () => this.planCache());
       this.images = new ImageHost(this.rt, () => this.modelStore());
       this.info = ctx.report;
       const a = ctx.report.adapter;
@@ -192,6 +195,12 @@ export class Engine implements EngineApi {
   private llmHost(): LlmHost {
     this.runtime();
     return this.llm as LlmHost;
+  }
+
+  /** Tuned kernel plans: OPFS in a browser, memory in Node. */
+  private planCache(): Promise<PlanCache> {
+    this.plans ??= opfsPlanCache();
+    return this.plans;
   }
 
   /** The persistent model cache: OPFS in a browser, memory where there is none (Node tests). */

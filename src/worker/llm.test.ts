@@ -2,7 +2,7 @@
 // loaded through the worker API, greedy generation held against the CPU reference, streaming
 // events, KV reuse across turns, stop conditions and errors.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SAMPLING, type EngineEvent, type SamplingSettings } from '../engine/protocol';
+import { DEFAULT_SAMPLING, type EngineEvent, type LoadModelOptions, type SamplingSettings } from '../engine/protocol';
 import { syntheticLlama } from '../models/llama/synthetic';
 import { refGreedy } from '../models/llama/testing';
 import { nodeGpu } from '../test/node-gpu';
@@ -44,6 +44,27 @@ describe('LLM through the engine', () => {
     const mem = await e.memory();
     expect(mem?.live.weights).toBeGreaterThanOrEqual(info.weightBytes);
     expect(mem?.live['kv-cache']).toBe(info.kvCacheBytes);
+    await e.dispose();
+  });
+
+  it('tunes the decode kernels on the first load, reuses the tuned plan on the next, and obeys a given plan', async () => {
+    const e = new Engine({ gpu: () => gpu });
+    const logs: string[] = [];
+    e.connect((ev) => ev.type === 'log' && logs.push(ev.message));
+    await e.init(1);
+    const load = (opts: LoadModelOptions) => e.loadModel(2, { kind: 'bytes', name: 'synthetic.gguf', bytes: gguf.slice().buffer as ArrayBuffer }, { prefillChunk: 4, ...opts });
+    const first = await load({});
+    expect(first.kernelPlan.source).toBe('tuned');
+    expect(Object.keys(first.kernelPlan.trials ?? {})).toEqual(['f32']);
+    expect(logs.some((m) => /Tuned the decode matvec on this device: f32 rows/.test(m))).toBe(true);
+    const second = await load({});
+    expect(second.kernelPlan).toMatchObject({ source: 'cache', qmatvec: first.kernelPlan.qmatvec });
+    const given = await load({ kernelPlan: { qmatvec: { f32: { variant: 'coop', subgroups: false } }, source: 'link', adapter: 'elsewhere' } });
+    expect(given.kernelPlan).toMatchObject({ source: 'link', qmatvec: { f32: { variant: 'coop', subgroups: false } } });
+    const untuned = await load({ autotune: false });
+    expect(untuned.kernelPlan).toMatchObject({ source: 'default', qmatvec: { f32: { variant: 'rows' } } });
+    const r = await e.generate(3, { mode: 'raw', prompt: 'Hello, world', sampling: greedy });
+    expect(r.tokenIds).toEqual(await refGreedyTokens(r.promptTokenIds, 12));
     await e.dispose();
   });
 

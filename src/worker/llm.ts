@@ -13,7 +13,8 @@ import { LlamaModel } from '../models/llama/model';
 import { estimateFit } from '../models/llama/fit';
 import { LlamaSession } from '../models/llama/session';
 import { decodeWeightBytes } from '../perf/roofline';
-import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes } from '../models/llama/weights';
+import { adapterKey, defaultPlan, planKey, sanitizePlan, trialWeights, tuneMatvec, type KernelPlan, type PlanCache } from '../perf/autotune';
+import { loadLlamaWeights, releaseLlamaWeights, weightFileBytes, type LlamaWeights } from '../models/llama/weights';
 import type { GpuRuntime } from '../runtime/runtime';
 import { EngineError, throwIfAborted } from '../util/errors';
 import { fmtBytes } from '../util/format';
@@ -64,7 +65,32 @@ export class LlmHost {
   private session: LlamaSession | null = null;
   private info: ModelInfo | null = null;
 
-  constructor(private readonly rt: GpuRuntime) {}
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly plans: () => Promise<PlanCache>,
+  ) {}
+
+  /**
+   * The kernel variants for these weights: a share link's plan as given (what this device can run of
+   * it), the device guess when tuning is off, else a cached trial for this adapter, else a new trial.
+   */
+  private async choosePlan(weights: LlamaWeights, opts: LoadModelOptions, hooks: LlmHooks, signal: AbortSignal): Promise<KernelPlan> {
+    const trial = trialWeights(weights);
+    if (opts.kernelPlan) return { ...sanitizePlan(this.rt, opts.kernelPlan), source: 'link' };
+    if (opts.autotune === false) return defaultPlan(this.rt, [...trial.keys()]);
+    const cache = await this.plans();
+    const key = planKey(trial.keys());
+    const hit = await cache.get(adapterKey(this.rt), key);
+    if (hit) return { ...sanitizePlan(this.rt, hit), source: 'cache' };
+    hooks.progress('tuning kernels', 0, trial.size, 'items');
+    const plan = await tuneMatvec(this.rt, trial, { signal });
+    await cache.set(adapterKey(this.rt), key, plan);
+    const summary = Object.entries(plan.trials ?? {})
+      .map(([t, r]) => `${t} ${Object.entries(r!.ms).map(([c, ms]) => `${c} ${ms.toFixed(3)} ms`).join(', ')}`)
+      .join('; ');
+    hooks.log('info', `Tuned the decode matvec on this device: ${summary}.`);
+    return plan;
+  }
 
   get loaded(): ModelInfo | null {
     return this.info;
@@ -148,8 +174,11 @@ export class LlmHost {
     });
     let model: LlamaModel;
     let session: LlamaSession;
+    let plan: KernelPlan;
     try {
+      plan = await this.choosePlan(weights, opts, hooks, signal);
       model = await LlamaModel.create(this.rt, cfg, weights, {
+        plan,
         contextLength: opts.contextLength,
         prefillChunk: opts.prefillChunk,
         kvType: opts.kvType,
@@ -184,6 +213,7 @@ export class LlmHost {
       kvType: model.kv.dtype,
       activationBytes: model.activationBytes,
       fromCache,
+      kernelPlan: plan,
       tokenizer: `${tokenizer.spec.model}${tokenizer.spec.pre ? ` (${tokenizer.spec.pre})` : ''}`,
       hasChatTemplate: Boolean(tokenizer.spec.chatTemplate),
       bosId: tokenizer.bosId,

@@ -8,6 +8,7 @@
 //   x    [T, dim]      residual stream          h   [T, dim]     normed input / projection out
 //   q    [T, H*hd]     k, v [T, Hkv*hd]          att [T, H*hd]
 //   g, u [T, ffn]      last [dim], lastN [dim]   logits [vocab]
+import type { KernelPlan } from '../../perf/autotune';
 import { attentionDecode, attentionPrefill, decodeScratchBytes, type AttentionDecodeKernel, type AttentionPrefillKernel } from '../../kernels/attention';
 import { elementwise, type ElementwiseKernel } from '../../kernels/elementwise';
 import { allocKvCache, kvWriter, type KvCache, type KvDtype, type KvWriter } from '../../kernels/kv-cache';
@@ -26,6 +27,8 @@ import type { LlamaConfig } from './config';
 import type { LlamaWeights } from './weights';
 
 export interface LlamaModelOptions {
+  /** Decode matvec variant per weight type (src/perf/autotune.ts); default: the device guess. */
+  plan?: KernelPlan;
   /** Positions the KV cache holds (default: min(model context, 2048)). */
   contextLength?: number;
   /**
@@ -155,8 +158,8 @@ export class LlamaModel {
     const linear = new Map<string, Linear>();
     const linJobs = [...wanted.entries()].map(async ([key, m]) => {
       const [vec, batch, mat] = await Promise.all([
-        track(qmatvec(rt, { type: m.w.type, bias: m.bias })),
-        track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true })),
+        track(qmatvec(rt, { type: m.w.type, bias: m.bias, ...opts.plan?.qmatvec[m.w.type] })),
+        track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true, ...opts.plan?.qmatvec[m.w.type] })),
         track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: opts.prefillTileF16 })),
       ]);
       linear.set(key, { vec, batch, mat });
