@@ -8,7 +8,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSmollm2, SMOLLM2_FILE } from './models';
 
+// npm runs scripts from the package root; say so rather than write assets somewhere else.
 const root = resolve(process.cwd());
+if (!existsSync(join(root, 'training/onnx/export_onnx.py'))) {
+  console.error(`e2e/assets: run from the repository root (npm run bench -- e2e/assets); cwd is ${root}`);
+  process.exit(2);
+}
 const dir = join(root, '.cache/bench-assets');
 const force = process.argv.includes('--force');
 mkdirSync(dir, { recursive: true });
