@@ -34,6 +34,23 @@ interface ModelResult {
   gpuMs: number;
   gpuTimed: string;
   tokens: number;
+  decodeDispatches: number;
+  prefillDispatches: number;
+  prefillSubmits: number;
+  prefillGpuMs: number;
+  /** 2 x (weights of every matrix but the embedding) x prompt tokens: the matmul work of prefill. */
+  prefillFlops: number;
+  chunk: number;
+  byKind: [string, { ms: number; n: number }][];
+}
+
+/** Parameters of the matrices a token multiplies by (all layers and the head; not the embedding gather). */
+function matrixParams(w: { head: { rows: number; K: number }; layers: readonly object[] }): number {
+  let n = w.head.rows * w.head.K;
+  for (const l of w.layers) {
+    for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'parts' in v && 'rows' in v && 'K' in v) n += (v as { rows: number }).rows * (v as { K: number }).K;
+  }
+  return n;
 }
 
 async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): Promise<ModelResult> {
@@ -44,7 +61,8 @@ async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): P
   const cfg = readLlamaConfig(file);
   const tokens = Math.max(1, Math.min(wantTokens, cfg.contextLength - PROMPT - 1));
   const weights = await loadLlamaWeights(rt, file, source, cfg);
-  const model = await LlamaModel.create(rt, cfg, weights, { contextLength: PROMPT + tokens + 1, prefillChunk: PROMPT });
+  // The prefill chunk the app would use on this adapter (resolvePrefillChunk), so prefill runs as a chat does.
+  const model = await LlamaModel.create(rt, cfg, weights, { contextLength: PROMPT + tokens + 1 });
   const sample = await sampler(rt, { vocab: cfg.vocab });
   const out = await rt.storage(16, 'staging', 'bench.sample-out');
   const loadS = (performance.now() - t0) / 1e3;
@@ -63,8 +81,23 @@ async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): P
 
   const rand = mulberry32(42);
   const prompt = Array.from({ length: PROMPT }, () => Math.floor(rand() * Math.min(cfg.vocab, 256)));
+  /** The prompt in chunks of the model's prefill size, one submit each, as a session prefills. */
+  const prefill = async (profile = false) => {
+    const t = performance.now();
+    let last = { id: -1, dispatches: 0, kernels: [] as { label: string; ms: number }[] };
+    const kernels: { label: string; ms: number }[] = [];
+    let dispatches = 0;
+    for (let p = 0; p < prompt.length; p += model.chunk) {
+      const r = await step(prompt.slice(p, p + model.chunk), p, profile);
+      dispatches += r.dispatches;
+      kernels.push(...r.timing.kernels);
+      last = { id: r.id, dispatches, kernels };
+    }
+    return { ...last, ms: performance.now() - t, submits: Math.ceil(prompt.length / model.chunk) };
+  };
   await step([prompt[0]], 0); // touches every weight once: first-use costs stay out of the timings
-  const pre = await step(prompt, 0);
+  const pre = await prefill();
+  const preProf = await prefill(true);
   let id = pre.id;
   const stepMs: number[] = [];
   for (let i = 0; i < tokens; i++) {
@@ -75,6 +108,15 @@ async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): P
   const prof = await step([id], PROMPT + tokens, true);
   const gpuMs = prof.timing.kernels.reduce((s, k) => s + k.ms, 0);
   const timed = prof.timing.source === 'timestamp' ? prof.timing.kernels.length : 0;
+  // GPU time of one decode token by kernel family (the label up to its first '.' or '-').
+  const byKind = new Map<string, { ms: number; n: number }>();
+  for (const k of prof.timing.kernels) {
+    const kind = k.label.split(/[.-]/)[0];
+    const e = byKind.get(kind) ?? { ms: 0, n: 0 };
+    e.ms += k.ms;
+    e.n++;
+    byKind.set(kind, e);
+  }
 
   const res: ModelResult = {
     loadS,
@@ -86,6 +128,13 @@ async function benchModel(rt: GpuRuntime, bm: BenchModel, wantTokens: number): P
     gpuMs,
     gpuTimed: timed === prof.dispatches ? 'all dispatches' : `${timed} of ${prof.dispatches} dispatches timed`,
     tokens,
+    decodeDispatches: prof.dispatches,
+    prefillDispatches: preProf.dispatches,
+    prefillSubmits: pre.submits,
+    prefillGpuMs: preProf.kernels.reduce((s, k) => s + k.ms, 0),
+    prefillFlops: 2 * matrixParams(weights) * PROMPT,
+    chunk: model.chunk,
+    byKind: [...byKind.entries()].sort((a, b) => b[1].ms - a[1].ms),
   };
   sample.release();
   rt.pool.release(out);
@@ -120,10 +169,15 @@ for (const sub of nodeSubstrates()) {
     const gbps = (r.perTokenBytes * r.decodeTokS) / 1e9;
     console.log(`\n  ${bm.name} (load + compile ${r.loadS.toFixed(1)} s; ${(r.gpuWeightBytes / MB).toFixed(1)} MB of weights on the GPU, ` +
       `${(r.perTokenBytes / MB).toFixed(1)} MB read per decode token)`);
-    console.log(`    prefill ${PROMPT} tokens: ${r.prefillTokS.toFixed(1)} tok/s`);
+    console.log(`    prefill ${PROMPT} tokens in chunks of ${r.chunk}: ${r.prefillTokS.toFixed(1)} tok/s, ${((r.prefillFlops / (PROMPT / r.prefillTokS)) / 1e9).toFixed(2)} GFLOP/s ` +
+      `(${(r.prefillFlops / 1e9).toFixed(2)} GFLOP of matmul; GPU time ${r.prefillGpuMs.toFixed(0)} ms; ${r.prefillSubmits} submits, ${r.prefillDispatches} dispatches)`);
     console.log(`    decode ${r.tokens} tokens (greedy, 1 submit/token): ${r.decodeTokS.toFixed(2)} tok/s, median ${r.medianMs.toFixed(1)} ms/token` +
       ` (GPU time of one profiled token: ${r.gpuMs.toFixed(1)} ms, ${r.gpuTimed})`);
-    console.log(`    weight bandwidth: ${gbps.toFixed(2)} GB/s = ${((100 * gbps) / copy.gbps).toFixed(1)}% of copy`);
+    console.log(`    weight bandwidth: ${gbps.toFixed(2)} GB/s = ${((100 * gbps) / copy.gbps).toFixed(1)}% of copy; 1 submit and ${r.decodeDispatches} dispatches per token`);
+    const total = r.byKind.reduce((s, [, e]) => s + e.ms, 0);
+    console.log(`    GPU time of one token by kernel: ${r.byKind.map(([k, e]) => `${k} ${e.ms.toFixed(2)} ms (${((100 * e.ms) / total).toFixed(0)}%, ${e.n}x)`).join(', ')}`);
+    const mv = r.byKind.filter(([k]) => k === 'qmatvec' || k === 'matvec').reduce((s, [, e]) => s + e.ms, 0);
+    if (mv > 0) console.log(`    matvec kernels alone: ${((r.perTokenBytes / (mv / 1e3)) / 1e9).toFixed(2)} GB/s of weights = ${((100 * (r.perTokenBytes / (mv / 1e3)) / 1e9) / copy.gbps).toFixed(1)}% of copy (GPU time)`);
   }
   rt.destroy();
 }
