@@ -1,6 +1,8 @@
 // Kernel benchmark on the Node WebGPU substrates: the same op at decode/prefill-like shapes in each
 // variant, timed with GPU timestamps (median of several runs after a warm-up). This machine is
 // shared and CPU-backed, so read the ratios between variants measured in one run, not the times.
+import { attentionDecode } from '../kernels/attention';
+import { kvRowBytes, kvWriter, type KvDtype } from '../kernels/kv-cache';
 import { matmul } from '../kernels/matmul';
 import { matvec, type MatvecVariant } from '../kernels/matvec';
 import { rmsnorm } from '../kernels/rmsnorm';
@@ -70,6 +72,42 @@ async function benchRmsnorm(rt: GpuRuntime, rows: number, cols: number): Promise
   return out;
 }
 
+/**
+ * One decode token's attention work with each KV cache type: write the new k/v row, then attend over
+ * kvLen cached positions (Llama-3.2-1B-like heads: 32 query heads, 8 KV heads of 64). The f16 cache
+ * halves the bytes read; on CPU adapters the unpacking may cost what the bandwidth saves.
+ */
+async function benchKvTypes(rt: GpuRuntime, kvLen: number): Promise<[string, number][]> {
+  const nHeads = 32;
+  const nKvHeads = 8;
+  const headDim = 64;
+  const nCtx = kvLen;
+  const out: [string, number][] = [];
+  const q = await rt.upload(randn(nHeads * headDim, 7), 'activations', 'q');
+  const kNew = await rt.upload(randn(nKvHeads * headDim, 8), 'activations', 'k');
+  const vNew = await rt.upload(randn(nKvHeads * headDim, 9), 'activations', 'v');
+  const o = await rt.storage(nHeads * headDim * 4, 'activations', 'o');
+  for (const dtype of ['f32', 'f16'] as KvDtype[]) {
+    const shape = { nCtx, nKvHeads, headDim };
+    const bytes = kvRowBytes(shape, dtype) * nCtx;
+    // Random cache contents: the f16 view of random words is finite often enough for timing.
+    const kc = await rt.upload(randn(bytes / 4, 10), 'kv-cache', 'kc');
+    const vc = await rt.upload(randn(bytes / 4, 11), 'kv-cache', 'vc');
+    const [write, attend] = await Promise.all([kvWriter(rt, dtype), attentionDecode(rt, { headDim, kvType: dtype })]);
+    const partials = await rt.storage(attend.scratchBytes(nHeads, kvLen), 'activations', 'partials');
+    out.push([
+      `kv-write + ${attend.label} (${dtype} cache, ${(bytes / 2 ** 20).toFixed(1)} MiB per K)`,
+      await time(rt, (rec) => {
+        write.encode(rec, { ...shape, k: kNew.buffer, v: vNew.buffer, kCache: kc.buffer, vCache: vc.buffer, T: 1, pos0: kvLen - 1 });
+        attend.encode(rec, { nHeads, nKvHeads, nCtx, q: q.buffer, kCache: kc.buffer, vCache: vc.buffer, out: o.buffer, partials: partials.buffer, kvLen });
+      }),
+    ]);
+    for (const b of [kc, vc, partials]) rt.pool.release(b);
+  }
+  for (const b of [q, kNew, vNew, o]) rt.pool.release(b);
+  return out;
+}
+
 function print(title: string, rows: [string, number][]): void {
   const base = rows[0][1];
   console.log(`\n  ${title}`);
@@ -83,5 +121,6 @@ for (const sub of nodeSubstrates()) {
   print('matvec N=1024 K=1024 (decode-shaped)', await benchMatvec(rt, 1024, 1024));
   print('matmul (prefill-shaped)', [...(await benchMatmul(rt, 64, 256, 256)), ...(await benchMatmul(rt, 128, 128, 128))]);
   print('rmsnorm 64x1024', await benchRmsnorm(rt, 64, 1024));
+  for (const kv of [256, 2048]) print(`decode attention, KV cache f32 vs f16, kv length ${kv}`, await benchKvTypes(rt, kv));
 }
 process.exit(0);
