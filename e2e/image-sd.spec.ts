@@ -2,8 +2,9 @@
 // 2.x-shaped repo (training/diffusion/tiny_sd.py) and a tiny TAESD, downloaded into the browser's
 // cache, sampled with Euler and guidance, decoded by the VAE; the final image matches the float64
 // PyTorch run, previews are TAESD decodes, and a second run needs no network. Bad repos (not a
-// pipeline, an unsupported block, a weight file from another model) are refused with the reason,
-// and the emoji model keeps working after.
+// pipeline, an unsupported block, a weight file from another model) and bad sizes (not a multiple
+// of the UNet's downsampling, past the device's buffer limit) are refused with the reason, and the
+// emoji model keeps working after.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +50,8 @@ test('a diffusers SD repo from the hub: previews, the PyTorch image, and no netw
   const run = spec.runs[0];
   await openSd(page, 'test-org/sd-tiny');
   await page.getByLabel('TAESD repository').fill('test-org/taesd-tiny');
-  await page.getByLabel('image width').selectOption(String(run.width));
-  await page.getByLabel('image height').selectOption(String(run.height));
+  await page.getByLabel('image width').fill(String(run.width));
+  await page.getByLabel('image height').fill(String(run.height));
   await page.getByLabel('weight precision').selectOption('f32');
   await page.getByLabel('download fp16 files').uncheck();
   await page.getByTestId('image-prompt').fill(run.prompt);
@@ -89,8 +90,8 @@ test('a diffusers SD repo from the hub: previews, the PyTorch image, and no netw
 test('bad SD repos are refused with the reason, and the emoji model still runs', async ({ page }) => {
   await openSd(page, 'test-org/no-such-repo');
   await page.getByLabel('TAESD repository').fill('');
-  await page.getByLabel('image width').selectOption('64');
-  await page.getByLabel('image height').selectOption('64');
+  await page.getByLabel('image width').fill('64');
+  await page.getByLabel('image height').fill('64');
   const attempt = async (repo: string, message: RegExp) => {
     await page.getByLabel('SD repository', { exact: true }).fill(repo);
     await page.getByTestId('image-generate').click();
@@ -101,6 +102,13 @@ test('bad SD repos are refused with the reason, and the emoji model still runs',
   await attempt('not a repo', /is not a hub repository name/);
   await attempt('test-org/sd-bad-block', /down block type KDownBlock2D/);
   await attempt('test-org/sd-bad-tensor', /is missing from|tensor/i);
+  // A size the UNet cannot halve evenly, and one past the device's buffer limit: refused after the
+  // (good) model loaded, which stays loaded.
+  await page.getByLabel('image width').fill('100');
+  await attempt('test-org/sd-tiny', /Width 100 must be a positive multiple of 16/);
+  await page.getByLabel('image width').fill('8192');
+  await page.getByLabel('image height').fill('8192');
+  await attempt('test-org/sd-tiny', /8192x8192 needs a \d+ MiB buffer .* per buffer\. Pick at most \d+x\d+/);
   // The prompt typed is still there, and the embedded model still generates.
   await page.getByLabel('image model').selectOption('emoji');
   await page.getByLabel('steps', { exact: true }).fill('1');

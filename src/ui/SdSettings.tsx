@@ -1,6 +1,7 @@
 // Settings of a Stable Diffusion pipeline from the hub (diffusers layout): the repository, an optional
 // TAESD for per-step previews and fast decoding, size, negative prompt, sampler, decoder and how the
-// weights sit on the GPU. What the repo cannot do is refused by the worker with the reason.
+// weights sit on the GPU. What the repo or the device cannot do (a size past the device's buffer
+// limits, a size the UNet cannot halve evenly) is refused by the worker with the reason.
 import type { ImageSampler } from '../engine/protocol';
 import type { ImageGenState } from '../store/images';
 
@@ -11,7 +12,6 @@ const SAMPLERS: [ImageSampler | 'auto', string][] = [
   ['ddim', 'DDIM'],
   ['lcm', 'LCM'],
 ];
-const SIZES = [64, 128, 256, 384, 512, 640, 768, 1024];
 
 export function SdSettings({ g, set, disabled }: { g: ImageGenState; set: (p: Partial<ImageGenState>) => void; disabled: boolean }) {
   return (
@@ -26,23 +26,29 @@ export function SdSettings({ g, set, disabled }: { g: ImageGenState; set: (p: Pa
       </label>
       <label>
         width
-        <select value={g.width} disabled={disabled} onChange={(e) => set({ width: Number(e.target.value) })} aria-label="image width">
-          {SIZES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        <input
+          type="number"
+          min={64}
+          max={8192}
+          step={64}
+          value={g.width}
+          disabled={disabled}
+          onChange={(e) => set({ width: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+          aria-label="image width"
+        />
       </label>
       <label>
         height
-        <select value={g.height} disabled={disabled} onChange={(e) => set({ height: Number(e.target.value) })} aria-label="image height">
-          {SIZES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        <input
+          type="number"
+          min={64}
+          max={8192}
+          step={64}
+          value={g.height}
+          disabled={disabled}
+          onChange={(e) => set({ height: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+          aria-label="image height"
+        />
       </label>
       <label>
         sampler
