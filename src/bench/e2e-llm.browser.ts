@@ -229,6 +229,7 @@ export default async function run(ctx: BenchContext) {
   table(headers, rows, 1).forEach(log);
   log('ttft: prompt in to the first token id on the host (whole prefill + sampling); prefill tok/s = prompt tokens / ttft;');
   log('decode tok/s over the decode steps, wall clock (submits, syncs, readbacks included); ms/token: median step;');
+  log("wllama: llama.cpp's own clock (its streamed chunks arrive in bursts); the note gives the requests' extra wall time.");
   log('per-token counts: WebGPU calls per decode step (wllama: CPU, none). ours÷peer > 1: ours is faster.');
   log(`agreement: leading greedy tokens equal to the PyTorch reference (embedded-f32; smallest top1-top2 logit margin over its ` +
     `${refTokens?.length ?? '?'} tokens: ${ref?.min_margin ?? '?'}) and to ours; wllama's come from a logprobs run.`);
