@@ -306,8 +306,8 @@ export interface SdModelRef {
   taesd?: string;
   /** Prefer the repo's `.fp16` weight files. */
   fp16?: boolean;
-  /** Weight matrices on the GPU: f16 (half the memory, default) or f32. */
-  weights?: 'f16' | 'f32';
+  /** Weight matrices on the GPU: f16 (half the memory, default), f32, or i8 (int8 blocks, a quarter). */
+  weights?: 'f16' | 'f32' | 'i8';
 }
 
 export type ImageSampler = 'ddim' | 'euler' | 'euler_ancestral' | 'lcm';

@@ -2,17 +2,28 @@
 // outliers, and every weight storage (f32, f16 packed in u32, native f16 where the device has it).
 // f16 cases are held against the reference on the f16-rounded weights, so only kernel error counts.
 // Errors are judged relative to sum_k |a||w| per output: the scale of f32 rounding in a dot product.
+import { dequantI8Blocks, packI8Blocks, type DenseWeightType } from './weights';
 import { byTermScale, checkOp, type KernelCase } from './check/cases';
 import { randn } from './check/data';
 import { matmul } from './matmul';
 import { matmulAbsRef, matmulRef } from './ref/matmul';
 import { packF16Pairs, roundToF16 } from '../util/f16';
 
-export type StorageCase = 'f32' | 'f16-packed' | 'f16';
+export type StorageCase = 'f32' | 'f16-packed' | 'f16' | 'i8';
 
+/** The weights as uploaded, and the values the kernel sees (f16-rounded or int8-dequantized). */
 export function denseWeights(w: Float32Array, storage: StorageCase): { data: ArrayBufferView; ref: Float32Array } {
   if (storage === 'f32') return { data: w, ref: w };
+  if (storage === 'i8') {
+    const packed = packI8Blocks(w);
+    return { data: packed, ref: dequantI8Blocks(packed, w.length) };
+  }
   return { data: packF16Pairs(w), ref: roundToF16(w) };
+}
+
+/** The kernel option for a storage case. */
+export function weightTypeOf(storage: StorageCase): DenseWeightType {
+  return storage === 'f32' || storage === 'i8' ? storage : 'f16';
 }
 
 /** f32 dot-product rounding bound (K terms), in units of sum|a||w|, with headroom. */
@@ -35,7 +46,7 @@ function mmCase(M: number, N: number, K: number, storage: StorageCase): KernelCa
         inputs: { a, w: w.data },
         outputs: { out: M * N * 4 },
         async prepare(rt) {
-          const k = await matmul(rt, { weights: storage === 'f32' ? 'f32' : 'f16', forcePacked: storage === 'f16-packed' });
+          const k = await matmul(rt, { weights: weightTypeOf(storage), forcePacked: storage === 'f16-packed' });
           return { variant: k.label, encode: (rec, b) => k.encode(rec, { a: b.a.buffer, w: b.w.buffer, out: b.out.buffer, M, N, K }) };
         },
         reference: () => matmulRef(a, w.ref, M, N, K),
@@ -46,4 +57,8 @@ function mmCase(M: number, N: number, K: number, storage: StorageCase): KernelCa
   };
 }
 
-export const matmulCases: KernelCase[] = (['f32', 'f16-packed', 'f16'] as const).flatMap((s) => SHAPES.map(([M, N, K]) => mmCase(M, N, K, s)));
+export const matmulCases: KernelCase[] = [
+  ...(['f32', 'f16-packed', 'f16'] as const).flatMap((s) => SHAPES.map(([M, N, K]) => mmCase(M, N, K, s))),
+  // int8 blocks of 32 that straddle rows (K = 33, 17) and a partial last block.
+  ...([[3, 33, 257], [65, 130, 17], [70, 70, 70]] as const).map(([M, N, K]) => mmCase(M, N, K, 'i8')),
+];

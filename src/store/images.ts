@@ -23,7 +23,7 @@ export interface ImageGenState {
   /** TAESD repo for previews / fast decode; '' for none. */
   taesdRepo: string;
   fp16: boolean;
-  weights: 'f16' | 'f32';
+  weights: 'f16' | 'f32' | 'i8';
   width: number;
   height: number;
   negativePrompt: string;

@@ -72,6 +72,7 @@ export function SdSettings({ g, set, disabled }: { g: ImageGenState; set: (p: Pa
         <select value={g.weights} disabled={disabled} onChange={(e) => set({ weights: e.target.value as ImageGenState['weights'] })} aria-label="weight precision">
           <option value="f16">f16 (half the GPU memory)</option>
           <option value="f32">f32</option>
+          <option value="i8">int8 (a quarter of f32, for small GPUs)</option>
         </select>
       </label>
       <label>

@@ -11,7 +11,7 @@
 // moves an output by ~2/K of it (3.5e-3 at K = 576), a wrong channel or padding row by far more.
 import { byTermScale, checkOp, type KernelCase } from '../check/cases';
 import { randn } from '../check/data';
-import { denseWeights, dotTolerance, type StorageCase } from '../matmul.cases';
+import { denseWeights, dotTolerance, weightTypeOf, type StorageCase } from '../matmul.cases';
 import { conv2d, conv2dOutputSize, padSides, type ConvActivation, type ConvPadding, type Conv2dVariant } from './conv2d';
 import { conv2dRef, type ConvRefShape } from './ref';
 
@@ -81,7 +81,7 @@ function convCase(c: Variant, seed: number): KernelCase {
           const kern = await conv2d(rt, {
             kernelSize: k,
             stride,
-            weights: storage === 'f32' ? 'f32' : 'f16',
+            weights: weightTypeOf(storage),
             forcePacked: storage === 'f16-packed',
             bias: c.bias,
             residual: c.residual,
@@ -151,6 +151,10 @@ const CASES: ConvCase[] = [
   // Dense-block concatenation: read a channel slice, write into a channel slice.
   { N: 2, Cin: 5, H: 7, W: 9, Cout: 4, k: 3, bias: true, act: 'relu', view: { xChannels: 9, xC0: 2, outChannels: 11, outC0: 6 } },
   { N: 2, Cin: 6, H: 8, W: 5, Cout: 3, k: 1, bias: true, view: { xChannels: 6, xC0: 0, outChannels: 9, outC0: 0 } },
+  // int8 weight blocks (the UNet's 8-bit option): rows of 9 * Cin values straddle the 32-value blocks.
+  { N: 2, Cin: 7, H: 6, W: 5, Cout: 5, k: 3, bias: true, residual: true, storage: 'i8' },
+  { N: 1, Cin: 9, H: 9, W: 8, Cout: 4, k: 3, stride: 2, bias: true, storage: 'i8' },
+  { N: 1, Cin: 35, H: 4, W: 3, Cout: 6, k: 1, bias: true, storage: 'i8' },
 ];
 
 // Both variants on every substrate, whatever the default there.

@@ -5,7 +5,7 @@
 // with the matmul's f32 bound (4 * K * 6e-8), the epilogue adding two roundings at most.
 import { byTermScale, checkOp, type KernelCase } from '../check/cases';
 import { randn } from '../check/data';
-import { denseWeights, dotTolerance, type StorageCase } from '../matmul.cases';
+import { denseWeights, dotTolerance, weightTypeOf, type StorageCase } from '../matmul.cases';
 import { matmulAbsRef, matmulRef } from '../ref/matmul';
 import { linear } from './linear';
 
@@ -28,7 +28,7 @@ function linearCase(M: number, N: number, K: number, storage: StorageCase, bias:
         inputs: { a, w: w.data, ...(b ? { b } : {}), ...(r ? { r } : {}) },
         outputs: { out: M * N * 4 },
         async prepare(rt) {
-          const k = await linear(rt, { weights: storage === 'f32' ? 'f32' : 'f16', forcePacked: storage === 'f16-packed', bias, residual });
+          const k = await linear(rt, { weights: weightTypeOf(storage), forcePacked: storage === 'f16-packed', bias, residual });
           return {
             variant: k.label,
             encode: (rec, buf) => k.encode(rec, { a: buf.a.buffer, w: buf.w.buffer, bias: buf.b?.buffer, residual: buf.r?.buffer, out: buf.out.buffer, M, N, K }),
@@ -49,4 +49,5 @@ export const linearCases: KernelCase[] = [
   linearCase(37, 96, 33, 'f32', false, true, 4103),
   linearCase(65, 40, 96, 'f16', true, true, 4104),
   linearCase(3, 130, 17, 'f16-packed', false, false, 4105),
+  linearCase(5, 24, 40, 'i8', true, true, 4106),
 ];

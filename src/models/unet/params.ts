@@ -1,7 +1,8 @@
 // Diffusion model parameters on the GPU, by diffusers name: every tensor of a safetensors file read
 // range by range and uploaded, with its shape kept for checks. Weight matrices (conv and linear
-// `.weight`s of rank >= 2) are stored as `matrixType` (f32, or f16 bytes: half the memory, read by
-// the kernels natively or as packed pairs); everything else (norms, biases, CPU copies) as f32.
+// `.weight`s of rank >= 2) are stored as `matrixType`: f32; f16 (half the memory, read natively or as
+// packed pairs); or i8 (int8 blocks of 32 with an f32 scale, 1.125 bytes per weight, a quarter of f32,
+// for small GPUs). Everything else (norms, biases) stays f32.
 import { loadError } from '../../formats/errors';
 import { readTensorF32, type SafetensorsFile, type SafetensorsTensor } from '../../formats/safetensors/parse';
 import type { ByteSource } from '../../formats/source';
@@ -9,7 +10,7 @@ import type { PooledBuffer } from '../../runtime/buffer-pool';
 import type { GpuRuntime } from '../../runtime/runtime';
 import { throwIfAborted } from '../../util/errors';
 import { f32ToF16Bits } from '../../util/f16';
-import type { DenseWeightType } from '../../kernels/weights';
+import { packI8Blocks, type DenseWeightType } from '../../kernels/weights';
 
 /** Conv and linear weights: the tensors a kernel reads as a weight matrix. */
 export function isMatrix(t: Pick<SafetensorsTensor, 'name' | 'shape'>): boolean {
@@ -65,8 +66,9 @@ export class Params {
         if (opts.cpuCopy?.(name)) {
           bufs.set(name, { buf: null, shape: t.shape, cpu: values });
         } else {
-          const half = matrixType === 'f16' && isMatrix(t);
-          bufs.set(name, { buf: await rt.upload(half ? toF16(values) : values, 'weights', name), shape: t.shape });
+          const m = isMatrix(t);
+          const data = m && matrixType === 'f16' ? toF16(values) : m && matrixType === 'i8' ? packI8Blocks(values) : values;
+          bufs.set(name, { buf: await rt.upload(data, 'weights', name), shape: t.shape });
         }
         done += t.nbytes;
         opts.onProgress?.(done, total);
