@@ -18,11 +18,11 @@ export function SdSettings({ g, set, disabled }: { g: ImageGenState; set: (p: Pa
     <div className="controls" data-testid="sd-settings">
       <label className="grow">
         repository
-        <input value={g.sdRepo} disabled={disabled} onChange={(e) => set({ sdRepo: e.target.value })} aria-label="SD repository" placeholder="owner/name, e.g. stabilityai/sd-turbo" />
+        <input value={g.sdRepo} disabled={disabled} onChange={(e) => set({ sdRepo: e.target.value })} aria-label="SD repository" size={26} placeholder="owner/name, e.g. stabilityai/sd-turbo" />
       </label>
       <label className="grow">
         TAESD (previews)
-        <input value={g.taesdRepo} disabled={disabled} onChange={(e) => set({ taesdRepo: e.target.value })} aria-label="TAESD repository" placeholder="madebyollin/taesd, or empty" />
+        <input value={g.taesdRepo} disabled={disabled} onChange={(e) => set({ taesdRepo: e.target.value })} aria-label="TAESD repository" size={22} placeholder="madebyollin/taesd, or empty" />
       </label>
       <label>
         width
@@ -80,7 +80,7 @@ export function SdSettings({ g, set, disabled }: { g: ImageGenState; set: (p: Pa
       </label>
       <label className="grow">
         negative prompt
-        <input value={g.negativePrompt} disabled={disabled} onChange={(e) => set({ negativePrompt: e.target.value })} aria-label="negative prompt" placeholder="used when guidance > 1" />
+        <input value={g.negativePrompt} disabled={disabled} onChange={(e) => set({ negativePrompt: e.target.value })} aria-label="negative prompt" size={30} placeholder="used when guidance > 1" />
       </label>
     </div>
   );
