@@ -1,6 +1,6 @@
 // The image tab's generator on the embedded emoji model in real Chromium: previews arrive during
-// the run (one per step), ms/step is shown, Cancel stops between steps, and bad settings are
-// refused with a clear message. The final image is held to the same seeded run computed in float64
+// the run (one per step), ms/step is shown, Cancel stops between steps, bad settings are refused
+// with a clear message, and an image share link reproduces the image in a fresh page. The final image is held to the same seeded run computed in float64
 // numpy (training/diffusion/seeded_fixture.py -> training/fixtures/diffusion/seeded.*).
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
@@ -40,5 +40,16 @@ test('previews arrive step by step, then the final image (matching the float64 r
   const psnr = psnrRgb({ width: px.width, height: px.height, data: Uint8Array.from(px.data) }, want);
   console.log(`[e2e] emoji generation "${ref.prompt}" seed ${ref.seed}: PSNR ${psnr.toFixed(2)} dB against float64 numpy; ${await page.getByTestId('image-gen-stats').innerText()}`);
   expect(psnr).toBeGreaterThanOrEqual(ref.min_psnr_db);
+
+  // An image share link makes the same image in a fresh page, which says so.
+  await page.getByTestId('image-share-copy').click();
+  const link = await page.getByTestId('image-share-link').inputValue();
+  expect(link).toContain('#image=');
+  const viewer = await page.context().newPage();
+  await viewer.goto(link);
+  await expect(viewer.getByTestId('shared-image-status')).toHaveText('Same image as the sharer’s ✓', { timeout: 280_000 });
+  await expect(viewer.getByTestId('image-prompt')).toHaveValue(ref.prompt);
+  await expect(viewer.getByTestId('image-final')).toBeVisible();
+  await viewer.close();
   await page.screenshot({ path: 'e2e/screenshots/image-gen.png', fullPage: true });
 });

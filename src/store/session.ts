@@ -6,6 +6,7 @@ import type { EngineClient } from '../engine/client';
 import { DEFAULT_KV_TYPE, DEFAULT_SAMPLING, type EngineEvent, type ModelSource } from '../engine/protocol';
 import { EMBEDDED_MODEL_URL, toUiError, type StoreCtx } from './context';
 import { generationActions } from './generation';
+import { imageShareActions } from './image-share';
 import { EMPTY_IMAGE_STATE, imageActions } from './images';
 import { useMetrics } from './metrics';
 import { initialHubBase, modelActions } from './loading';
@@ -74,6 +75,7 @@ export function createSessionStore(
     const gen = generationActions(ctx);
     const share = shareActions(ctx, gen.run);
     const images = imageActions(ctx);
+    const imageShare = imageShareActions(ctx);
     onImageProgress = images.onProgress;
     onImageStep = images.onStep;
     onProgress = models.onProgress;
@@ -96,6 +98,7 @@ export function createSessionStore(
       if (reload) await get().loadModel(reload);
       else if (get().share?.status === 'loading') await share.play();
       else await get().loadEmbedded();
+      if (get().imageShare?.status === 'pending') await imageShare.play();
     };
 
     return {
@@ -116,6 +119,7 @@ export function createSessionStore(
       gen: { running: false, mode: 'raw', messages: [], system: '', prompt: 'It was a dark and stormy night', output: '', stats: null, finish: null, profile: false, last: null },
       share: null,
       image: EMPTY_IMAGE_STATE,
+      imageShare: null,
 
       ...models.actions,
       async loadModel(source) {
@@ -125,6 +129,7 @@ export function createSessionStore(
       ...gen.actions,
       ...share.actions,
       ...images.actions,
+      ...imageShare.actions,
 
       boot: () => start(null),
 

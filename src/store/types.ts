@@ -15,6 +15,7 @@ import type {
   SelfTestSummary,
 } from '../engine/protocol';
 import type { SharePayload } from '../share/link';
+import type { ImageShareState } from './image-share';
 import type { ImageGenState, ImageState } from './images';
 import type { ErrorName } from '../util/errors';
 
@@ -156,6 +157,12 @@ export interface SessionState {
   setImageGen(patch: Partial<Omit<ImageGenState, 'running' | 'step' | 'total' | 'stepMs' | 'preview' | 'previewApproximate' | 'loading' | 'result'>>): void;
   generateImage(): Promise<void>;
   cancelImage(): void;
+  /** Opened from an image share link: its settings, and whether our image matched. */
+  imageShare: ImageShareState | null;
+  /** Read an image share link from a location hash (before boot). */
+  openImageShare(hash: string): void;
+  /** A link reproducing the last generated image, or null when there is none. */
+  imageShareLink(base: string): string | null;
 
   share: ShareState | null;
   /** Read a share link from a location hash (before boot): a bad one becomes an error banner. */

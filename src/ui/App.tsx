@@ -1,6 +1,7 @@
 // The playground: the model picker, the chat, and the live gauges and memory side by side; the
 // device and the self-test below. Boots the engine (after reading a share link, if the page was opened
 // from one); a .gguf dropped anywhere loads; without WebGPU an explanation page replaces it all.
+import { imageShareFromHash } from '../share/image-link';
 import { useEffect, useState } from 'react';
 import { useSession } from '../store';
 import { DevicePanel } from './DevicePanel';
@@ -56,15 +57,17 @@ export function App() {
   const fatal = useSession((s) => s.fatal);
   const boot = useSession((s) => s.boot);
   const openShare = useSession((s) => s.openShare);
+  const openImageShare = useSession((s) => s.openImageShare);
   const restart = useSession((s) => s.restartEngine);
   const loseDevice = useSession((s) => s.simulateDeviceLoss);
   const dropping = useFileDrop();
-  const [tab, setTab] = useState<'text' | 'image'>('text');
+  const [tab, setTab] = useState<'text' | 'image'>(() => (imageShareFromHash(location.hash) !== null ? 'image' : 'text'));
 
   useEffect(() => {
     openShare(location.hash);
+    openImageShare(location.hash);
     void boot();
-  }, [boot, openShare]);
+  }, [boot, openShare, openImageShare]);
 
   if (status === 'no-webgpu' && fatal) return <NoWebGPU error={fatal} />;
 

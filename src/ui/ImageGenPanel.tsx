@@ -7,6 +7,7 @@ import type { ImageRgba } from '../engine/protocol';
 import { useSession } from '../store';
 import { fmtBytes } from '../util/format';
 import { drawImage } from './image-io';
+import { ImageShareButton, SharedImage } from './ImageShare';
 import { SdSettings } from './SdSettings';
 
 function Big({ img, testId }: { img: ImageRgba; testId: string }) {
@@ -27,6 +28,7 @@ export function ImageGenPanel() {
   return (
     <section className="panel" data-testid="image-gen" aria-label="Generate an image">
       <h2>Generate an image</h2>
+      <SharedImage />
       <div className="row">
         <label>
           model{' '}
@@ -91,6 +93,7 @@ export function ImageGenPanel() {
           {g.result?.note && <div>{g.result.note}</div>}
         </div>
       </div>
+      <ImageShareButton />
     </section>
   );
 }
