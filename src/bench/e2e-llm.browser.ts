@@ -9,7 +9,7 @@
 // on a shared machine falls on all of them alike; the table gives medians over rounds.
 //   npm run bench -- e2e/assets        # once: ONNX export + the SmolLM2-shape GGUF (.cache/bench-assets/)
 //   npm run bench -- e2e-llm [models=embedded-f32,embedded-q8_0,smollm2-135m-q4_0]
-//                            [peers=ours,ort-jsep,ort-webgpu,wllama] [steps=32] [rounds=2]
+//                            [peers=ours,ort-jsep,ort-webgpu,wllama] [steps=32] [rounds=N (default 2; 1 for smollm2)]
 import { browserRuntime, describeEnv, envLines, ratio, table, type BenchContext, type Cell } from './browser';
 import { parseGguf } from '../formats/gguf/parse';
 import { bufferSource } from '../formats/source';
@@ -50,7 +50,9 @@ function parseArgs(args: string[]) {
     if (!(Number.isInteger(n) && n >= 1)) throw new Error(`e2e-llm: ${key} must be a positive integer (got ${kv.get(key)})`);
     return n;
   };
-  return { models: list('models', E2E_MODELS.map((m) => m.name)), peers: list('peers', PEERS), steps: int('steps', DECODE_STEPS), rounds: int('rounds', 2) };
+  // Rounds: 2 by default, 1 for the big model (its rounds take minutes here); rounds=N sets all.
+  const rounds = kv.has('rounds') ? int('rounds', 2) : undefined;
+  return { models: list('models', E2E_MODELS.map((m) => m.name)), peers: list('peers', PEERS), steps: int('steps', DECODE_STEPS), rounds };
 }
 
 async function modelBytes(m: E2eModel, log: (l: string) => void): Promise<Uint8Array<ArrayBuffer>> {
@@ -111,7 +113,7 @@ export default async function run(ctx: BenchContext) {
   if (!refFile) log(`no /assets/embedded-reference.json (${ASSETS_COMMAND} writes it): no PyTorch reference tokens, no ORT peers`);
   else if (!ref) log('embedded-reference.json was made for another prompt: ignored (rerun the ONNX export)');
   const refTokens = ref?.greedy.slice(0, opts.steps + 1);
-  log(`prompt: ${PROMPT_TOKENS} tokens of fixture prompt 5; greedy, ${opts.steps} decode steps after the prefill's token; ${opts.rounds} timed rounds`);
+  log(`prompt: ${PROMPT_TOKENS} tokens of fixture prompt 5; greedy, ${opts.steps} decode steps after the prefill's token`);
 
   let copy: CopyBandwidth | null = null;
   try {
@@ -136,7 +138,8 @@ export default async function run(ctx: BenchContext) {
       log(`  cannot read the model: ${errorMessage(e)}`);
       continue;
     }
-    log(`  ${(bytes.length / 1e6).toFixed(1)} MB GGUF; prompt ${JSON.stringify(spec.promptText.slice(0, 60))}...`);
+    const rounds = opts.rounds ?? (m.big ? 1 : 2);
+    log(`  ${(bytes.length / 1e6).toFixed(1)} MB GGUF; prompt ${JSON.stringify(spec.promptText.slice(0, 60))}...; ${rounds} timed round${rounds > 1 ? 's' : ''}`);
 
     // Load every peer, then one untimed run each.
     const loaded: { peer: Peer; runner: Runner; cold: GenerationTiming; runs: GenerationTiming[] }[] = [];
@@ -163,7 +166,7 @@ export default async function run(ctx: BenchContext) {
         log(`  ${peer}: could not run: ${errorMessage(e)}`);
       }
     }
-    for (let r = 0; r < opts.rounds; r++) {
+    for (let r = 0; r < rounds; r++) {
       for (let j = 0; j < loaded.length; j++) {
         const l = loaded[(r + j) % loaded.length];
         if (l.runs.length < r) continue; // failed in an earlier round
@@ -205,7 +208,7 @@ export default async function run(ctx: BenchContext) {
   }
 
   // ---- report ----
-  const headers = ['model', 'engine', 'load s', 'cold ttft ms', 'ttft ms', 'prefill tok/s', 'decode tok/s', 'ms/token',
+  const headers = ['model', 'engine', 'rounds', 'load s', 'cold ttft ms', 'ttft ms', 'prefill tok/s', 'decode tok/s', 'ms/token',
     'disp/token', 'submits/token', 'reads/token', 'greedy agreement', 'ours÷peer prefill', 'ours÷peer decode'];
   const rows: Cell[][] = [];
   const agreements: Record<string, string> = {};
@@ -214,18 +217,18 @@ export default async function run(ctx: BenchContext) {
     const agree = agreement(r, ours, r.model === 'embedded-f32' ? refTokens : undefined);
     agreements[`${r.model} ${r.engine}`] = agree;
     if (!r.ok) {
-      rows.push([r.model, r.engine, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 'could not run']);
+      rows.push([r.model, r.engine, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 'could not run']);
       continue;
     }
     const self = r.engine === 'ours';
     rows.push([
-      r.model, r.engine, (r.loadMs ?? NaN) / 1e3, r.coldTtftMs, r.ttftMs, r.prefillTokS, r.decodeTokS, r.medianStepMs,
+      r.model, r.engine, String(r.rounds), (r.loadMs ?? NaN) / 1e3, r.coldTtftMs, r.ttftMs, r.prefillTokS, r.decodeTokS, r.medianStepMs,
       r.perToken?.dispatches, r.perToken?.submits, r.perToken?.maps, agree,
       self ? '-' : ratio(ours?.prefillTokS, r.prefillTokS), self ? '-' : ratio(ours?.decodeTokS, r.decodeTokS),
     ]);
   }
   log('');
-  log(`${env.adapter}; prompt ${PROMPT_TOKENS} tokens, ${opts.steps} decode steps; medians of ${opts.rounds} interleaved timed rounds after one untimed run`);
+  log(`${env.adapter}; prompt ${PROMPT_TOKENS} tokens, ${opts.steps} decode steps; medians over the interleaved timed rounds (column "rounds") after one untimed run`);
   table(headers, rows, 1).forEach(log);
   log('ttft: prompt in to the first token id on the host (whole prefill + sampling); prefill tok/s = prompt tokens / ttft;');
   log('decode tok/s over the decode steps, wall clock (submits, syncs, readbacks included); ms/token: median step;');
@@ -249,5 +252,5 @@ export default async function run(ctx: BenchContext) {
   }
   log(`total ${((performance.now() - tStart) / 1e3).toFixed(0)} s`);
   rt.destroy();
-  return { env, copy, promptTokens: PROMPT_TOKENS, decodeSteps: opts.steps, rounds: opts.rounds, reference: refTokens ?? null, agreements, results };
+  return { env, copy, promptTokens: PROMPT_TOKENS, decodeSteps: opts.steps, reference: refTokens ?? null, agreements, results };
 }

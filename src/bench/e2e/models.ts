@@ -20,6 +20,8 @@ export interface E2eModel {
    */
   prompt: 'fixture-ids' | 'bytes';
   about: string;
+  /** Minutes per timed round on SwiftShader: one round by default. */
+  big?: boolean;
 }
 
 export const ASSETS_COMMAND = 'npm run bench -- e2e/assets';
@@ -51,6 +53,7 @@ export const E2E_MODELS: E2eModel[] = [
     url: `/assets/${SMOLLM2_FILE}`,
     build: buildSmollm2,
     prompt: 'bytes',
+    big: true,
     about: 'SmolLM2-135M shapes (30 layers, dim 576, GQA 9/3, vocab 49152, tied), random weights, Q4_0',
   },
 ];

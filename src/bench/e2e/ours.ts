@@ -1,7 +1,7 @@
 // Our engine as the app runs it, but on the page's own device (no worker): the GGUF parsed from
 // bytes, weights streamed into GPU buffers, every pipeline compiled at load, the prompt prefilled in
-// the model's default chunks (8 tokens on software adapters, 64 elsewhere), then one submit per
-// decode token that ends in greedy sampling on the GPU and a 4-byte readback.
+// the model's default chunks for this adapter (resolvePrefillChunk), then one submit per decode
+// token that ends in greedy sampling on the GPU and a 4-byte readback.
 import { parseGguf } from '../../formats/gguf/parse';
 import { bufferSource } from '../../formats/source';
 import { createTokenizer, specFromGgufMetadata } from '../../formats/tokenizer';
@@ -50,7 +50,7 @@ export async function loadOurs(rt: GpuRuntime, gguf: Uint8Array, spec: Generatio
   let lastToken = p[p.length - 1];
   return {
     loadMs,
-    notes: [`prefill in ${Math.ceil(p.length / m.chunk)} submits of <= ${m.chunk} tokens (the model's default chunk on this adapter)`],
+    notes: [`prefill in ${Math.ceil(p.length / m.chunk)} submit(s) of <= ${m.chunk} tokens (the model's default chunk on this adapter)`],
     extra: { prefillChunk: m.chunk, weightBytesOnGpu: weights.bytes, decodeWeightBytesPerToken: decodeWeightBytes(cfg, weights) },
     decode: (ids) => tokenizer.decode(ids),
 
