@@ -9,7 +9,7 @@ import { bufferSource } from '../formats/source';
 import { readLlamaConfig } from '../models/llama/config';
 import { LlamaModel } from '../models/llama/model';
 import { syntheticLlama } from '../models/llama/synthetic';
-import { refGreedy } from '../models/llama/testing';
+import { gpuGreedy, refGreedy } from '../models/llama/testing';
 import { loadLlamaWeights, releaseLlamaWeights } from '../models/llama/weights';
 import { nodeSubstrates } from '../test/node-gpu';
 import { adapterKey, candidates, choiceLabel, defaultPlan, memoryPlanCache, planKey, sanitizePlan, trialWeights, tuneMatvec, type KernelPlan } from './autotune';
@@ -64,14 +64,7 @@ for (const sub of nodeSubstrates()) {
         const w = await loadLlamaWeights(rt, file, src, cfg, { chunkBytes: 4096 });
         const plan: KernelPlan = { qmatvec: { q4_0: c, q8_0: c }, source: 'link', adapter: 'test' };
         const model = await LlamaModel.create(rt, cfg, w, { plan, contextLength: 24, prefillChunk: 8 });
-        const got: number[] = [];
-        let logits = await model.logits(PROMPT, 0);
-        for (let i = 0; i < 8; i++) {
-          const id = logits.reduce((b, v, j) => (v > logits[b] ? j : b), 0);
-          got.push(id);
-          if (i + 1 < 8) logits = await model.logits([id], PROMPT.length + i);
-        }
-        expect(got, choiceLabel(c)).toEqual(want);
+        expect(await gpuGreedy(model, PROMPT, 8), choiceLabel(c)).toEqual(want);
         model.release();
       }
     }, 120_000);

@@ -2,7 +2,7 @@
 // prompt, steps, guidance, seed, size, sampler, decoder, weights) and the sharer's image hash and
 // ms/step, so another machine regenerates the same image and says whether it came out the same.
 // Validated field by field like text links; a bad link is refused by name and the app opens normally.
-import { fnv1a, fromBase64Url, toBase64Url } from './link';
+import { fnv1a, openEnvelope, toBase64Url } from './link';
 
 const PARAM = 'image';
 const SAMPLERS = ['auto', 'ddim', 'euler', 'euler_ancestral', 'lcm'] as const;
@@ -56,21 +56,12 @@ export function imageShareFromHash(hash: string): string | null {
 export type ImageShareDecode = { ok: true; payload: ImageSharePayload } | { ok: false; error: string };
 
 export function decodeImageShare(value: string): ImageShareDecode {
-  const fail = (why: string): ImageShareDecode => ({ ok: false, error: `This image share link is damaged: ${why}.` });
-  const dot = value.lastIndexOf('.');
-  if (dot < 0) return fail('it has no checksum');
-  const body = value.slice(0, dot);
-  if (fnv1a(body) !== value.slice(dot + 1)) return fail('its checksum does not match (it was cut or edited)');
-  let raw: unknown;
+  const env = openEnvelope(value, 'image share link');
+  if (!env.ok) return env;
   try {
-    raw = JSON.parse(fromBase64Url(body));
-  } catch {
-    return fail('it is not readable');
-  }
-  try {
-    return { ok: true, payload: checkPayload(raw) };
+    return { ok: true, payload: checkPayload(env.raw) };
   } catch (e) {
-    return fail((e as Error).message);
+    return { ok: false, error: `This image share link does not hold a valid run: ${(e as Error).message}.` };
   }
 }
 

@@ -65,7 +65,7 @@ export function toBase64Url(s: string): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-export function fromBase64Url(s: string): string {
+function fromBase64Url(s: string): string {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
   const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
   return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
@@ -167,19 +167,24 @@ function checkSharer(x: unknown, check: Check): SharerNumbers | undefined {
 }
 
 /** Parse and validate a share value. Never throws: an unusable link gives a sentence saying why. */
+/** The JSON inside `base64url.checksum`, or why it cannot be trusted (`what` names the link kind). */
+export function openEnvelope(value: string, what = 'share link'): { ok: true; raw: unknown } | { ok: false; error: string } {
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0) return { ok: false, error: `This ${what} is incomplete (it has no checksum): it may have been cut off when it was copied.` };
+  const body = value.slice(0, dot);
+  if (fnv1a(body) !== value.slice(dot + 1)) return { ok: false, error: `This ${what} was changed or cut off: its checksum does not match its contents.` };
+  try {
+    return { ok: true, raw: JSON.parse(fromBase64Url(body)) };
+  } catch {
+    return { ok: false, error: `This ${what} cannot be read: its contents are not valid data.` };
+  }
+}
+
 export function decodeShare(value: string): ShareDecode {
   const fail = (why: string): ShareDecode => ({ ok: false, error: why });
-  const dot = value.lastIndexOf('.');
-  if (dot <= 0) return fail('This share link is incomplete (it has no checksum): it may have been cut off when it was copied.');
-  const body = value.slice(0, dot);
-  const sum = value.slice(dot + 1);
-  if (fnv1a(body) !== sum) return fail('This share link was changed or cut off: its checksum does not match its contents.');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fromBase64Url(body));
-  } catch {
-    return fail('This share link cannot be read: its contents are not valid data.');
-  }
+  const env = openEnvelope(value);
+  if (!env.ok) return env;
+  const raw = env.raw;
   try {
     const check: Check = (cond, what) => {
       if (!cond) throw new Error(what);

@@ -1,41 +1,20 @@
 // Image share links: copy one that reproduces the last image (every setting and the seed), and, when
 // the page was opened from one, whether this machine made the same image and the sharer's ms/step
 // beside ours.
-import { useState } from 'react';
 import { useSession } from '../store';
+import { CopyLinkButton, pageBase } from './SharePanel';
 
 export function ImageShareButton() {
   const ready = useSession((s) => s.image.gen.result !== null && !s.image.gen.running);
   const link = useSession((s) => s.imageShareLink);
-  const [value, setValue] = useState<string | null>(null);
-  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
   return (
-    <div className="share" data-testid="image-share">
-      <button
-        disabled={!ready}
-        title={ready ? 'Copy a link that makes this image again' : 'Generate an image first'}
-        data-testid="image-share-copy"
-        onClick={async () => {
-          const l = link(location.href.split('#')[0]);
-          setValue(l);
-          if (!l) return;
-          try {
-            await navigator.clipboard.writeText(l);
-            setCopied('yes');
-          } catch {
-            setCopied('no');
-          }
-        }}
-      >
-        Copy image link
-      </button>
-      {value && (
-        <>
-          <input className="grow" readOnly value={value} onFocus={(e) => e.target.select()} aria-label="Image share link" data-testid="image-share-link" />
-          <span className="muted small">{copied === 'yes' ? 'copied' : copied === 'no' ? 'select and copy it' : ''}</span>
-        </>
-      )}
-    </div>
+    <CopyLinkButton
+      make={() => link(pageBase())}
+      enabled={ready}
+      label="Copy image link"
+      title={['Copy a link that makes this image again', 'Generate an image first']}
+      testId="image-share"
+    />
   );
 }
 

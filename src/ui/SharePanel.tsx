@@ -4,23 +4,22 @@ import { useState } from 'react';
 import { useSession } from '../store';
 import { fmtNum } from './format';
 
-function pageBase(): string {
+export function pageBase(): string {
   return location.href.split('#')[0];
 }
 
-export function ShareButton() {
-  const last = useSession((s) => s.gen.last);
-  const shareLink = useSession((s) => s.shareLink);
+/** A button that makes a link, copies it, and shows it (selectable where the clipboard is refused). */
+export function CopyLinkButton({ make, enabled, label, title, testId }: { make: () => string | null; enabled: boolean; label: string; title: [string, string]; testId: string }) {
   const [link, setLink] = useState<string | null>(null);
   const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
   return (
-    <div className="share" data-testid="share">
+    <div className="share" data-testid={testId}>
       <button
-        disabled={!last}
-        title={last ? 'Copy a link that reproduces this run' : 'Generate something first'}
-        data-testid="share-copy"
+        disabled={!enabled}
+        title={enabled ? title[0] : title[1]}
+        data-testid={`${testId}-copy`}
         onClick={async () => {
-          const l = shareLink(pageBase());
+          const l = make();
           setLink(l);
           if (!l) return;
           try {
@@ -31,15 +30,29 @@ export function ShareButton() {
           }
         }}
       >
-        Copy share link
+        {label}
       </button>
       {link && (
         <>
-          <input className="grow" readOnly value={link} onFocus={(e) => e.target.select()} aria-label="Share link" data-testid="share-link" />
+          <input className="grow" readOnly value={link} onFocus={(e) => e.target.select()} aria-label={label.replace(/^Copy /, '')} data-testid={`${testId}-link`} />
           <span className="muted small">{copied === 'yes' ? 'copied' : copied === 'no' ? 'select and copy it' : ''}</span>
         </>
       )}
     </div>
+  );
+}
+
+export function ShareButton() {
+  const last = useSession((s) => s.gen.last);
+  const shareLink = useSession((s) => s.shareLink);
+  return (
+    <CopyLinkButton
+      make={() => shareLink(pageBase())}
+      enabled={!!last}
+      label="Copy share link"
+      title={['Copy a link that reproduces this run', 'Generate something first']}
+      testId="share"
+    />
   );
 }
 

@@ -8,7 +8,7 @@ import type { KvDtype } from '../../kernels/kv-cache';
 import { nodeSubstrates } from '../../test/node-gpu';
 import { RefLlama } from './ref';
 import { syntheticLlama, type SyntheticOptions } from './synthetic';
-import { loadInMemory, refGreedy, refWeights } from './testing';
+import { gpuGreedy, loadInMemory, refGreedy, refWeights } from './testing';
 
 // `chunk` > 8 sends the 9-token prefill through the tiled matmul; 4 through the batched matvec.
 const CASES: { name: string; opts: SyntheticOptions; tol: number; tolF16?: number; chunk?: number; kvType?: KvDtype }[] = [
@@ -59,14 +59,7 @@ for (const sub of nodeSubstrates()) {
         expect(model.kv.dtype).toBe(kvType);
         const prompt = TOKENS.slice(0, 10);
         const want = await refGreedy(gguf, prompt, 16, new Set(), { kvType });
-        const got: number[] = [];
-        let logits = await model.logits(prompt, 0);
-        for (let i = 0; i < 16; i++) {
-          const id = logits.reduce((b, v, j) => (v > logits[b] ? j : b), 0);
-          got.push(id);
-          if (i + 1 < 16) logits = await model.logits([id], prompt.length + i);
-        }
-        expect(got).toEqual(want);
+        expect(await gpuGreedy(model, prompt, 16)).toEqual(want);
         model.release();
       });
     }

@@ -49,3 +49,15 @@ export async function refGreedy(gguf: Uint8Array, prompt: number[], n: number, e
   }
   return out;
 }
+
+/** Greedy continuation on the GPU model (argmax of the logits it reads back), for comparing with refGreedy. */
+export async function gpuGreedy(model: LlamaModel, prompt: number[], n: number): Promise<number[]> {
+  const got: number[] = [];
+  let logits = await model.logits(prompt, 0);
+  for (let i = 0; i < n; i++) {
+    const id = logits.reduce((b, v, j) => (v > logits[b] ? j : b), 0);
+    got.push(id);
+    if (i + 1 < n) logits = await model.logits([id], prompt.length + i);
+  }
+  return got;
+}
