@@ -2,6 +2,7 @@
 // real shapes (SmolLM2-135M, Qwen2.5-0.5B) built with syntheticLlama. Q4_K needs rows of whole
 // 256-value blocks; a tensor whose row is not (576, 896 are not) falls back the way llama.cpp's
 // Q4_K_M does: Q5_0 where the kernels read it, else Q8_0. Only the GGUF bytes are kept.
+import { REAL_SHAPES } from './shapes';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ggmlTypeName } from '../formats/gguf/ggml-types';
@@ -23,20 +24,7 @@ export interface BenchModel {
   bytes(): Uint8Array;
 }
 
-type Shape = Omit<SyntheticOptions, 'type' | 'typeFor' | 'keepValues' | 'seed'>;
-
-const SHAPES: Record<'smollm2' | 'qwen2.5', { label: string; shape: Shape; big: boolean }> = {
-  smollm2: {
-    label: 'smollm2-135m',
-    shape: { arch: 'llama', dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, context: 2048, tied: true },
-    big: false,
-  },
-  'qwen2.5': {
-    label: 'qwen2.5-0.5b',
-    shape: { arch: 'qwen2', dim: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, vocab: 151936, context: 2048, tied: true, bias: true, ropeBase: 1e6 },
-    big: true,
-  },
-};
+const SHAPES = REAL_SHAPES;
 
 /** Q5_0 once the kernels read it (another change adds it), else Q8_0. */
 export const KQUANT_FALLBACK = (QUANT_TYPES as readonly string[]).includes('q5_0') ? GgmlType.Q5_0 : GgmlType.Q8_0;

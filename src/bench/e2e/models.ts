@@ -1,5 +1,6 @@
 // The models of the end-to-end bench and where their files come from. Runs in the page and in Node
 // (assets.ts writes the built model to .cache/bench-assets/ once, so the page need not build it).
+import { REAL_SHAPES } from '../shapes';
 import { GgmlType } from '../../formats/gguf/types';
 import { syntheticLlama, type SyntheticOptions } from '../../models/llama/synthetic';
 
@@ -28,13 +29,9 @@ export const ASSETS_COMMAND = 'npm run bench -- e2e/assets';
 
 /**
  * SmolLM2-135M's shape with random weights, every matrix Q4_0 (the format llama.cpp's wasm SIMD
- * path is best at; all rows here are whole 32-value blocks). The shape is src/bench/llm-models.ts's
- * SHAPES.smollm2, which that module does not export.
+ * path is best at; all rows here are whole 32-value blocks).
  */
-export const SMOLLM2_Q4_0: SyntheticOptions = {
-  arch: 'llama', dim: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, context: 2048, tied: true,
-  type: GgmlType.Q4_0, seed: 1, keepValues: false,
-};
+export const SMOLLM2_Q4_0: SyntheticOptions = { ...REAL_SHAPES.smollm2.shape, type: GgmlType.Q4_0, seed: 1, keepValues: false };
 export const SMOLLM2_FILE = 'smollm2-135m-shape-q4_0.gguf';
 
 export const buildSmollm2 = (): Uint8Array<ArrayBuffer> => syntheticLlama(SMOLLM2_Q4_0).gguf;
