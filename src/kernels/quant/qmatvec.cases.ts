@@ -5,6 +5,9 @@
 // the scale of f32 rounding in a dot product, so one tolerance model serves every type.
 // Batch cases (qmatvecBatchCases): the same kernels compiled with `batch`, on T = 1, 2, 3, 7, 8
 // tokens (TMAX = 8), held against the same reference with M = T.
+// Tile cases (also in qmatvecBatchCases): the rows batch kernel with `tile` (8 rows x 8 tokens an
+// invocation), compiled for 24 or 64 tokens, on T that are not multiples of 8 and N that are not
+// multiples of 8 (clamped rows and tokens), dense K that end inside a chunk.
 import { byTermScale, checkOp, type KernelCase } from '../check/cases';
 import { randn } from '../check/data';
 import { qlinearRef } from '../ref/qmatmul';
@@ -41,6 +44,10 @@ export interface MvCase {
   split?: number;
   /** Tokens: compiles the kernel with `batch` and runs x [T, K] (absent: the T = 1 kernel). */
   T?: number;
+  /** batch: compile for this many tokens (default QMATVEC_TMAX). */
+  tokens?: number;
+  /** batch + rows: the 8-row x 8-token tile. */
+  tile?: boolean;
 }
 
 export function mvCase(c: MvCase): KernelCase {
@@ -50,7 +57,8 @@ export function mvCase(c: MvCase): KernelCase {
   const native = type === 'f16' && !c.packed;
   const name =
     `${type}${type === 'f16' ? (native ? '-native' : '-packed') : ''}${batch ? ` T=${T}` : ''} N=${N} K=${K} ${variant}${c.subgroups ? '-sg' : ''}` +
-    `${c.bias ? ' +bias' : ''}${c.residual ? ' +res' : ''}${c.split ? ` split/${c.split}` : ''}`;
+    `${c.bias ? ' +bias' : ''}${c.residual ? ' +res' : ''}${c.split ? ` split/${c.split}` : ''}` +
+    `${c.tile ? ' tile' : ''}${c.tokens ? ` /t${c.tokens}` : ''}`;
   return {
     kernel: 'qmatvec',
     name,
@@ -71,6 +79,7 @@ export function mvCase(c: MvCase): KernelCase {
           if (native && !rt.caps.f16) throw new Error('native f16 case on a device without shader-f16');
           const k = await qmatvec(rt, {
             type, variant, subgroups: c.subgroups ?? false, forcePacked: c.packed, bias: c.bias, residual: c.residual, batch,
+            tokens: c.tokens, tile: c.tile,
           });
           return {
             variant: k.label,
@@ -137,8 +146,6 @@ function batchTypeCases(type: QuantType): MvCase[] {
   ]);
 }
 
-/** Every batch case (src/kernels/quant/qmatvec-batch.test.ts). */
-export const qmatvecBatchCases: KernelCase[] = QUANT_TYPES.flatMap(batchTypeCases).map(mvCase);
 
 /** Three for the in-app self-test: the rows loop with the fused epilogue on a split weight, the
  *  coop loop's per-token reductions, and a 5-bit reader at TMAX. */
@@ -146,4 +153,31 @@ export const qmatvecBatchQuickCases: KernelCase[] = [
   mvCase({ type: 'q4_k', T: 3, N: 33, K: 512, variant: 'rows', bias: true, residual: true, split: 20 }),
   mvCase({ type: 'q8_0', T: 7, N: 257, K: 64, variant: 'coop', subgroups: true }),
   mvCase({ type: 'q5_1', T: QMATVEC_TMAX, N: 33, K: 256, variant: 'rows' }),
+];
+
+/** (T, N, K) per block size for the tile kernel compiled for 24 tokens: T = 1, 3, 9, 24 (partial
+ *  and whole token tiles), N = 1, 3, 33, 257 (partial row tiles), dense K ending inside a chunk. */
+export function qTileShapes(type: QuantType): [number, number, number][] {
+  const bs = QUANT_FORMATS[type].blockSize;
+  const [k1, k2, k3, k4] = bs === 1 ? [13, 257, 64, 100] : bs === 32 ? [32, 256, 64, 96] : [256, 512, 256, 256];
+  return [[1, 3, k1], [3, 33, k2], [9, 257, k3], [24, 1, k4], [17, 33, k1]];
+}
+
+function tileTypeCases(type: QuantType): MvCase[] {
+  const storages = type === 'f16' ? [false, true] : [false];
+  const [, [, n33, k33]] = qTileShapes(type);
+  return storages.flatMap((packed): MvCase[] => [
+    ...qTileShapes(type).map(([T, N, K]): MvCase => ({ type, T, N, K, variant: 'rows', tile: true, tokens: 24, packed })),
+    { type, T: 64, N: n33, K: k33, variant: 'rows', tile: true, tokens: 64, packed },
+    { type, T: 11, N: 257, K: k33, variant: 'rows', tile: true, tokens: 24, bias: true, residual: true, split: 100, packed },
+  ]);
+}
+
+/** Every batch case, plain and tiled (src/kernels/quant/qmatvec-batch.test.ts). */
+export const qmatvecBatchCases: KernelCase[] = QUANT_TYPES.flatMap((t) => [...batchTypeCases(t), ...tileTypeCases(t)]).map(mvCase);
+
+/** Two for the in-app self-test: a partial tile with the fused epilogue on a split weight, and a K-quant at 64 tokens. */
+export const qmatvecTileQuickCases: KernelCase[] = [
+  mvCase({ type: 'q4_0', T: 11, N: 33, K: 256, variant: 'rows', tile: true, tokens: 24, bias: true, residual: true, split: 20 }),
+  mvCase({ type: 'q4_k', T: 64, N: 9, K: 256, variant: 'rows', tile: true, tokens: 64 }),
 ];
