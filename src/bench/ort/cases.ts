@@ -7,7 +7,7 @@ import { randn } from '../../kernels/check/data';
 import { matmul } from '../../kernels/matmul';
 import { matvec } from '../../kernels/matvec';
 import { qmatmul } from '../../kernels/quant/qmatmul';
-import { qmatvec, QMATVEC_TMAX } from '../../kernels/quant/qmatvec';
+import { qmatvec } from '../../kernels/quant/qmatvec';
 import { bindingLimit, uploadQWeight } from '../../kernels/quant/qweights';
 import { repack } from '../../kernels/quant/repack';
 import { attentionRef } from '../../kernels/ref/attention';
@@ -15,6 +15,7 @@ import { matmulAbsRef, matmulRef } from '../../kernels/ref/matmul';
 import { softmaxRef } from '../../kernels/ref/softmax';
 import { softmax } from '../../kernels/softmax';
 import type { GpuRuntime } from '../../runtime/runtime';
+import { linearPlan, resolvePrefillChunk } from '../../models/llama/model';
 import { gqaDecodeModel, matMulModel, matMulNBitsModel, softmaxModel } from './models';
 import { benchWeight, type BenchQuant } from './nbits';
 import { OrtCase, type OrtInput, type OrtOutput, type OrtPeer } from './ort-web';
@@ -103,18 +104,21 @@ function quantCase(m: ModelShape, what: string, M: number, N: number, K: number,
       } else {
         const k = await qmatmul(rt, { type });
         const tiled = oursSide(rt, 'ours', k.label, (rec) => k.encode(rec, { a: x.buffer, parts: qw.parts, out: y.buffer, M, N, K }), y.buffer, M * N * 4, [x, y], releaseW);
-        // The batched matvec, QMATVEC_TMAX rows per dispatch: what the model prefills with on software adapters.
-        const b = await qmatvec(rt, { type, batch: true });
-        const T = QMATVEC_TMAX;
+        // The batched matvec as the model compiles it for a chunk of M tokens on this adapter
+        // (model.ts linearPlan: on software adapters the 8x8 tile, M tokens per dispatch).
+        const soft = rt.report.adapter.isSoftware;
+        const lp = linearPlan(soft, resolvePrefillChunk(soft, M, M));
+        const b = await qmatvec(rt, { type, batch: true, ...lp.batch });
+        const T = lp.batchTokens;
         const batched = oursSide(rt, 'ours', `${b.label} x${Math.ceil(M / T)}`, (rec) => {
           for (let t0 = 0; t0 < M; t0 += T) {
             const t = Math.min(T, M - t0);
             b.encode(rec, { x: { buffer: x.buffer, offset: t0 * K * 4, size: t * K * 4 }, parts: qw.parts, y: { buffer: y.buffer, offset: t0 * N * 4, size: t * N * 4 }, N, K, T: t });
           }
         }, y.buffer, M * N * 4, []);
-        // "ours" is the kernel our model picks for a 64-token prefill on this adapter (model.ts: chunks of
-        // 8 on software adapters, 64 on GPUs); the other one is "ours alt".
-        const [pick, alt] = rt.report.adapter.isSoftware ? [batched, tiled] : [tiled, batched];
+        // "ours" is the kernel our model picks for a 64-token prefill on this adapter (model.ts lin():
+        // the batch kernel up to lp.batchTokens, the tiled matmul beyond); the other one is "ours alt".
+        const [pick, alt] = M <= T ? [batched, tiled] : [tiled, batched];
         alt.key = 'ours alt';
         ours.push(pick, alt);
       }

@@ -27,7 +27,7 @@ export interface FitOptions {
   contextLength?: number;
   /** Tokens per prefill step (default: resolvePrefillChunk's for the device). */
   prefillChunk?: number;
-  /** A software adapter (its default prefill chunk is smaller). */
+  /** A software adapter (resolvePrefillChunk picks the default chunk per adapter kind). */
   isSoftware?: boolean;
   kvType?: 'f32' | 'f16';
   /** Memory the total is held against, and a few words on where that number comes from. */

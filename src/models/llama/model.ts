@@ -1,7 +1,8 @@
 // The llama forward pass on the GPU: every op of a step recorded into one command encoder, one
 // submit per step. Prefill steps (T > 1 tokens) use the causal prefill attention and, for linear
-// layers, the batched matvec up to QMATVEC_TMAX tokens and the tiled quantized matmul beyond;
-// decode steps (T = 1) use the matvec and split-KV decode attention. Only the
+// layers, a batched matvec: on software adapters the 8-row x 8-token tile for the whole chunk; on
+// GPUs the plain batch up to QMATVEC_TMAX tokens and the tiled quantized matmul beyond (linearPlan).
+// Decode steps (T = 1) use the matvec and split-KV decode attention. Only the
 // last token's logits are computed (the LM head is the largest matrix). Activation buffers are
 // sized once for the prefill chunk, the KV cache once for the context.
 //
@@ -14,7 +15,7 @@ import { elementwise, type ElementwiseKernel } from '../../kernels/elementwise';
 import { allocKvCache, kvWriter, type KvCache, type KvDtype, type KvWriter } from '../../kernels/kv-cache';
 import { embedding, type EmbeddingKernel } from '../../kernels/quant/embedding';
 import { qmatmul, type QmatmulKernel } from '../../kernels/quant/qmatmul';
-import { qmatvec, QMATVEC_TMAX, type QmatvecKernel } from '../../kernels/quant/qmatvec';
+import { qmatvec, QMATVEC_TMAX, type QmatvecKernel, type QmatvecOptions } from '../../kernels/quant/qmatvec';
 import type { QWeight } from '../../kernels/quant/qweights';
 import type { QuantType } from '../../kernels/quant/format';
 import { rmsnorm, type RmsNormKernel } from '../../kernels/rmsnorm';
@@ -31,11 +32,7 @@ export interface LlamaModelOptions {
   plan?: KernelPlan;
   /** Positions the KV cache holds (default: min(model context, 2048)). */
   contextLength?: number;
-  /**
-   * Most tokens per prefill step. Default (resolvePrefillChunk): 8 on software adapters, where the
-   * batched matvec beats the tiled matmul at every prompt length (measured ~3x at 64 tokens on
-   * SwiftShader), else 64.
-   */
+  /** Most tokens per prefill step. Default (resolvePrefillChunk): 64. */
   prefillChunk?: number;
   /**
    * Element type of the KV cache (default 'f32'). 'f16' stores halves packed two per u32 (any
@@ -56,10 +53,30 @@ export interface LlamaModelOptions {
 interface Linear {
   /** T = 1 (decode). */
   vec: QmatvecKernel;
-  /** 2 <= T <= QMATVEC_TMAX: short prompts and chat turns, where qmatmul's 64-row tiles idle. */
+  /** 2 <= T <= LinearPlan.batchTokens: short prompts and chat turns (every prefill on software). */
   batch: QmatvecKernel;
-  /** Longer prefill chunks. */
-  mat: QmatmulKernel;
+  /** Longer prefill chunks (null where the batch kernel takes the whole chunk). */
+  mat: QmatmulKernel | null;
+}
+
+/**
+ * How prefill runs its linear layers. Software adapters: the batch kernel in its 8-row x 8-token
+ * tile (qmatvec.wgsl TILE), compiled for the whole chunk; it beats both the plain batch and the
+ * tiled matmul at every T >= 2 (SwiftShader, Node, GPU timestamps, 64 tokens: 3-4x the plain batch
+ * at TMAX = 8). GPUs: the plain batch up to QMATVEC_TMAX tokens, qmatmul beyond.
+ */
+export interface LinearPlan {
+  /** Batch kernel options; they override the decode plan's variant (the tile is a rows kernel). */
+  batch: Pick<QmatvecOptions, 'variant' | 'tile' | 'tokens'>;
+  /** Most tokens the batch kernel takes; longer steps use the matmul. */
+  batchTokens: number;
+  /** Whether the matmul is needed (a chunk longer than batchTokens). */
+  mat: boolean;
+}
+
+export function linearPlan(isSoftware: boolean, chunk: number): LinearPlan {
+  if (isSoftware) return { batch: { variant: 'rows', tile: true, tokens: chunk }, batchTokens: chunk, mat: false };
+  return { batch: { tokens: QMATVEC_TMAX }, batchTokens: QMATVEC_TMAX, mat: chunk > QMATVEC_TMAX };
 }
 
 interface Kernels {
@@ -81,12 +98,16 @@ export function resolveContext(cfg: LlamaConfig, requested?: number): number {
   return Math.min(requested ?? Math.min(cfg.contextLength, 2048), cfg.contextLength);
 }
 
+/** Default tokens per prefill step, by adapter kind. */
+export const PREFILL_CHUNK = { software: 64, gpu: 64 } as const;
+
 /**
- * Tokens per prefill step: what was asked for, else 8 on software adapters (where the batched
- * matvec beats the tiled matmul at every prompt length) and 64 elsewhere; at most nCtx.
+ * Tokens per prefill step: what was asked for, else PREFILL_CHUNK for the adapter; at most nCtx.
+ * Software adapters used 8 (the plain batch's TMAX); the tile kernel (linearPlan) takes a whole
+ * 64-token chunk per dispatch and prefills faster at 64 (npm run bench -- llm).
  */
 export function resolvePrefillChunk(isSoftware: boolean, nCtx: number, requested?: number): number {
-  return Math.max(1, Math.min(requested ?? (isSoftware ? QMATVEC_TMAX : 64), nCtx));
+  return Math.max(1, Math.min(requested ?? PREFILL_CHUNK[isSoftware ? 'software' : 'gpu'], nCtx));
 }
 
 /** Every activation buffer a model allocates (bytes, by name) for a prefill chunk and context. */
@@ -124,6 +145,7 @@ export class LlamaModel {
     private readonly ropeTab: PooledBuffer,
     nCtx: number,
     chunk: number,
+    private readonly batchTokens: number,
   ) {
     this.nCtx = nCtx;
     this.chunk = chunk;
@@ -139,6 +161,7 @@ export class LlamaModel {
       });
     }
     const chunk = resolvePrefillChunk(rt.report.adapter.isSoftware, nCtx, opts.prefillChunk);
+    const lp = linearPlan(rt.report.adapter.isSoftware, chunk);
     const mats: { w: QWeight; bias: boolean }[] = [{ w: w.head, bias: false }];
     for (const l of w.layers) {
       mats.push({ w: l.q, bias: cfg.qkvBias }, { w: l.k, bias: cfg.qkvBias }, { w: l.v, bias: cfg.qkvBias });
@@ -147,7 +170,7 @@ export class LlamaModel {
     const wanted = new Map(mats.map((m) => [linKey(m.w.type, m.bias), m]));
     const jobs: Promise<unknown>[] = [];
     let done = 0;
-    const total = 9 + 3 * wanted.size;
+    const total = 9 + (lp.mat ? 3 : 2) * wanted.size;
     const track = <T>(p: Promise<T>): Promise<T> => {
       jobs.push(p);
       return p.then((v) => {
@@ -159,8 +182,8 @@ export class LlamaModel {
     const linJobs = [...wanted.entries()].map(async ([key, m]) => {
       const [vec, batch, mat] = await Promise.all([
         track(qmatvec(rt, { type: m.w.type, bias: m.bias, ...opts.plan?.qmatvec[m.w.type] })),
-        track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true, ...opts.plan?.qmatvec[m.w.type] })),
-        track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: opts.prefillTileF16 })),
+        track(qmatvec(rt, { type: m.w.type, bias: m.bias, batch: true, ...opts.plan?.qmatvec[m.w.type], ...lp.batch })),
+        lp.mat ? track(qmatmul(rt, { type: m.w.type, bias: m.bias, tileF16: opts.prefillTileF16 })) : null,
       ]);
       linear.set(key, { vec, batch, mat });
     });
@@ -184,7 +207,7 @@ export class LlamaModel {
       freqFactors: w.ropeFactors,
     });
     const ropeTab = await rt.upload(table, 'weights', 'rope-table');
-    const m = new LlamaModel(rt, cfg, w, { embd, norm, rope: ropeK, kvWrite, prefill, decode, add, siluMul, linear }, kv, ropeTab, nCtx, chunk);
+    const m = new LlamaModel(rt, cfg, w, { embd, norm, rope: ropeK, kvWrite, prefill, decode, add, siluMul, linear }, kv, ropeTab, nCtx, chunk, lp.batchTokens);
     await m.allocActivations();
     return m;
   }
@@ -209,7 +232,7 @@ export class LlamaModel {
     const l = this.k.linear.get(linKey(w.type, bias !== undefined));
     if (!l) throw new EngineError('Internal', `llama: no linear kernel compiled for ${linKey(w.type, bias !== undefined)}`);
     if (T === 1) l.vec.encode(rec, { x, parts: w.parts, y, N: w.rows, K: w.K, bias });
-    else if (T <= QMATVEC_TMAX) l.batch.encode(rec, { x, parts: w.parts, y, N: w.rows, K: w.K, T, bias });
+    else if (T <= this.batchTokens || !l.mat) l.batch.encode(rec, { x, parts: w.parts, y, N: w.rows, K: w.K, T, bias });
     else l.mat.encode(rec, { a: x, parts: w.parts, out: y, M: T, N: w.rows, K: w.K, bias });
   }
 
