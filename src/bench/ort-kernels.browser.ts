@@ -65,8 +65,8 @@ export default async function run(ctx: BenchContext): Promise<unknown> {
   const totalS = (performance.now() - t0) / 1e3;
 
   ctx.log('\nms per run (lower is better); ratio = peer ms / ours ms (above 1: ours is faster). "ours" is the kernel our model');
-  ctx.log('runs for that op on this adapter (for M=64 on a software adapter: the batched matvec, 8 rows per dispatch, x8 in one');
-  ctx.log('submit); "ours alt" is the other prefill kernel (the 64x64 tiled matmul real GPUs get). "ours GPU": GPU timestamps.');
+  ctx.log('runs for that op on this adapter (for M=64 on a software adapter: the qmatvec 8-row x 8-token tile, all 64 tokens in');
+  ctx.log('one dispatch); "ours alt" is the other prefill kernel (the 64x64 tiled matmul real GPUs get). "ours GPU": GPU timestamps.');
   ctx.log('');
   const headers = ['case', 'shape', 'ours kernel', 'ours', 'ours GPU', 'ours alt', 'JSEP', 'native', 'JSEP/ours', 'native/ours'];
   table(headers, results.map(row)).forEach(ctx.log);

@@ -12,7 +12,7 @@ import { kvCacheCases } from './kv-cache.cases';
 import { sampleCases } from './sample.cases';
 import { embeddingQuickCases } from './quant/embedding.cases';
 import { qmatmulQuickCases } from './quant/qmatmul.cases';
-import { qmatvecBatchQuickCases, qmatvecQuickCases } from './quant/qmatvec.cases';
+import { qmatvecBatchQuickCases, qmatvecQuickCases, qmatvecTileQuickCases } from './quant/qmatvec.cases';
 import { diffusionQuickCases } from './diffusion/cases';
 
 export const KERNEL_SUITE: Record<string, KernelCase[]> = {
@@ -27,7 +27,7 @@ export const KERNEL_SUITE: Record<string, KernelCase[]> = {
   sample: sampleCases,
   // Quant families register a subset (every type, both variants, fused epilogue, split weights);
   // the full sweeps run in src/kernels/quant/*.test.ts.
-  qmatvec: [...qmatvecQuickCases, ...qmatvecBatchQuickCases],
+  qmatvec: [...qmatvecQuickCases, ...qmatvecBatchQuickCases, ...qmatvecTileQuickCases],
   qmatmul: qmatmulQuickCases,
   embedding: embeddingQuickCases,
   // Image kernels: the subset without the slow-compiling tiled variants on software adapters (the
