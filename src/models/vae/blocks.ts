@@ -23,7 +23,7 @@ import { loadError } from '../../formats/errors';
 import { poolCapacity, type PooledBuffer } from '../../runtime/buffer-pool';
 import type { Recorder } from '../../runtime/recorder';
 import type { GpuRuntime } from '../../runtime/runtime';
-import { EngineError } from '../../util/errors';
+import { EngineError, throwIfAborted } from '../../util/errors';
 import { fmtBytes } from '../../util/format';
 import type { T4 } from '../unet/blocks';
 import type { Params } from '../unet/params';
@@ -450,5 +450,49 @@ export function checkPlanFits(plan: DecodePlan, limits: Pick<GPUSupportedLimits,
       hint: 'Generate a smaller image, or decode with TAESD (the tiny decoder).',
       detail: `peak activations ${fmtBytes(plan.peakBytes)}`,
     });
+  }
+}
+
+/**
+ * The run every image decoder shares: check the latents' shape and the plan against the device's
+ * limits, upload the latents mapped through `pre` (the decoder's scaling), and per image copy its
+ * latents into a scratch tensor, let `image` turn them into [1, outChannels, upscale*h, upscale*w]
+ * (consuming its input), gather the images, `post` on the whole output, one submit and one readback.
+ */
+export async function runDecode(
+  d: { rt: GpuRuntime; ctx: Omit<VaeCtx, 'rec' | 's' | 'rt'>; label: string; what: string; latentChannels: number; outChannels: number; upscale: number; plan: DecodePlan },
+  latents: Float32Array,
+  N: number,
+  h: number,
+  w: number,
+  o: { signal?: AbortSignal; pre: (v: number) => number; image: (c: VaeCtx, z: T4) => Promise<T4>; post?: (c: VaeCtx, out: GPUBuffer, n: number) => void },
+): Promise<{ pixels: Float32Array; peakBytes: number }> {
+  const { rt } = d;
+  const lc = d.latentChannels;
+  if (latents.length !== N * lc * h * w) throw new EngineError('Internal', `${d.label}: latents hold ${latents.length} values, not [${N}, ${lc}, ${h}, ${w}]`);
+  checkPlanFits(d.plan, rt.limits, `Decoding ${h}x${w} latents to ${h * d.upscale}x${w * d.upscale}${d.what}`);
+  throwIfAborted(o.signal, 'Decoding the image');
+  const s = new Scratch(rt);
+  try {
+    const rec = rt.recorder({ label: d.label });
+    const c: VaeCtx = { ...d.ctx, rt, rec, s };
+    const zin = await s.alloc(latents.length, `${d.label}.latents`);
+    rt.device.queue.writeBuffer(zin, 0, Float32Array.from(latents, o.pre));
+    const img = d.outChannels * h * d.upscale * w * d.upscale;
+    const out = await s.alloc(N * img, `${d.label}.image`);
+    const plane = lc * h * w * 4;
+    for (let n = 0; n < N; n++) {
+      const z = await s.t4(1, lc, h, w, `${d.label}.latents.${n}`);
+      rec.copy(zin, n * plane, z.buf, 0, plane);
+      const y = await o.image(c, z);
+      rec.copy(y.buf, 0, out, n * img * 4, img * 4);
+      s.free(y);
+    }
+    o.post?.(c, out, N * img);
+    const read = rec.read(out, 0, N * img * 4);
+    await rec.submit();
+    return { pixels: new Float32Array(await read), peakBytes: s.peakBytes };
+  } finally {
+    s.release();
   }
 }

@@ -16,18 +16,16 @@
 // (Mesa lavapipe: 128 MiB) gets an OutOfMemory error before anything is allocated.
 import { loadError } from '../../formats/errors';
 import type { GpuRuntime } from '../../runtime/runtime';
-import { EngineError, throwIfAborted } from '../../util/errors';
 import type { Params } from '../unet/params';
 import {
   attentionNames,
   attentionTileRows,
   ATTENTION_SCORE_BYTES,
-  checkPlanFits,
   checkShape,
   convNamed,
   MemoryWalk,
   normSilu,
-  Scratch,
+  runDecode,
   vaeAttention,
   vaeKernels,
   vaeResnet,
@@ -35,7 +33,6 @@ import {
   type AttentionNames,
   type DecodePlan,
   type T4,
-  type VaeCtx,
   type VaeKernels,
 } from './blocks';
 import type { VaeConfig } from './config';
@@ -171,52 +168,40 @@ export class VaeDecoder {
    */
   async decode(latents: Float32Array, N: number, h: number, w: number, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     const { cfg, rt, params: p, k } = this;
-    const lc = cfg.latentChannels;
-    if (latents.length !== N * lc * h * w) throw new EngineError('Internal', `vae decode: latents hold ${latents.length} values, not [${N}, ${lc}, ${h}, ${w}]`);
-    checkPlanFits(this.plan(N, h, w), rt.limits, `Decoding ${h}x${w} latents to ${h * this.upscale}x${w * this.upscale}`);
-    throwIfAborted(opts.signal, 'Decoding the image');
-    const s = new Scratch(rt);
-    try {
-      const rec = rt.recorder({ label: 'vae.decode' });
-      const c: VaeCtx = { rt, k, p, rec, s, groups: cfg.groups, eps: EPS };
-      const z = new Float32Array(latents.length);
-      for (let i = 0; i < z.length; i++) z[i] = latents[i] / cfg.scalingFactor;
-      const zin = await s.alloc(z.length, 'vae.latents');
-      rt.device.queue.writeBuffer(zin, 0, z);
-      const H = h * this.upscale;
-      const W = w * this.upscale;
-      const img = cfg.outChannels * H * W;
-      const out = await s.alloc(N * img, 'vae.image');
-      for (let n = 0; n < N; n++) {
-        let x = await s.t4(1, lc, h, w, `vae.latents.${n}`);
-        rec.copy(zin, n * lc * h * w * 4, x.buf, 0, lc * h * w * 4);
-        const step = async (y: Promise<T4>) => {
-          const next = await y;
-          s.free(x);
-          x = next;
-        };
-        if (cfg.postQuantConv) await step(convNamed(c, 'conv1', 'post_quant_conv', x));
-        await step(convNamed(c, 'conv3', 'decoder.conv_in', x));
-        x = await vaeResnet(c, 'decoder.mid_block.resnets.0', x);
-        if (this.attn) x = await vaeAttention(c, this.attn, x, this.scoreBytes);
-        x = await vaeResnet(c, 'decoder.mid_block.resnets.1', x);
-        for (let i = 0; i < cfg.blockOut.length; i++) {
-          for (let j = 0; j <= cfg.layersPerBlock; j++) x = await vaeResnet(c, `decoder.up_blocks.${i}.resnets.${j}`, x);
-          if (i < cfg.blockOut.length - 1) x = await vaeUpsample(c, `decoder.up_blocks.${i}.upsamplers.0`, x);
-        }
-        const normed = await normSilu(c, 'decoder.conv_norm_out', x);
-        s.free(x);
-        const y = await convNamed(c, 'convOut', 'decoder.conv_out', normed);
-        s.free(normed);
-        rec.copy(y.buf, 0, out, n * img * 4, img * 4);
-        s.free(y);
-      }
-      const read = rec.read(out, 0, N * img * 4);
-      await rec.submit();
-      this.lastPeakBytes = s.peakBytes;
-      return new Float32Array(await read);
-    } finally {
-      s.release();
-    }
+    const r = await runDecode(
+      { rt, ctx: { k, p, groups: cfg.groups, eps: EPS }, label: 'vae.decode', what: '', latentChannels: cfg.latentChannels, outChannels: cfg.outChannels, upscale: this.upscale, plan: this.plan(N, h, w) },
+      latents,
+      N,
+      h,
+      w,
+      {
+        signal: opts.signal,
+        pre: (v) => v / cfg.scalingFactor,
+        image: async (c, z) => {
+          let x = z;
+          const step = async (y: Promise<T4>) => {
+            const next = await y;
+            c.s.free(x);
+            x = next;
+          };
+          if (cfg.postQuantConv) await step(convNamed(c, 'conv1', 'post_quant_conv', x));
+          await step(convNamed(c, 'conv3', 'decoder.conv_in', x));
+          x = await vaeResnet(c, 'decoder.mid_block.resnets.0', x);
+          if (this.attn) x = await vaeAttention(c, this.attn, x, this.scoreBytes);
+          x = await vaeResnet(c, 'decoder.mid_block.resnets.1', x);
+          for (let i = 0; i < cfg.blockOut.length; i++) {
+            for (let j = 0; j <= cfg.layersPerBlock; j++) x = await vaeResnet(c, `decoder.up_blocks.${i}.resnets.${j}`, x);
+            if (i < cfg.blockOut.length - 1) x = await vaeUpsample(c, `decoder.up_blocks.${i}.upsamplers.0`, x);
+          }
+          const normed = await normSilu(c, 'decoder.conv_norm_out', x);
+          c.s.free(x);
+          const y = await convNamed(c, 'convOut', 'decoder.conv_out', normed);
+          c.s.free(normed);
+          return y;
+        },
+      },
+    );
+    this.lastPeakBytes = r.peakBytes;
+    return r.pixels;
   }
 }

@@ -15,9 +15,8 @@
 // stage's block (its input and two conv outputs).
 import { loadError } from '../../formats/errors';
 import type { GpuRuntime } from '../../runtime/runtime';
-import { EngineError, throwIfAborted } from '../../util/errors';
 import type { Params } from '../unet/params';
-import { checkPlanFits, checkShape, convNamed, MemoryWalk, need, Scratch, tinyBlock, vaeKernels, type DecodePlan, type T4, type VaeCtx, type VaeKernels } from './blocks';
+import { checkShape, convNamed, MemoryWalk, need, runDecode, tinyBlock, vaeKernels, type DecodePlan, type T4, type VaeCtx, type VaeKernels } from './blocks';
 import type { TaesdConfig } from './config';
 
 /** Output pixels per latent pixel along each side (8 for TAESD). */
@@ -130,46 +129,34 @@ export class TaesdDecoder {
    */
   async decode(latents: Float32Array, N: number, h: number, w: number, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     const { cfg, rt, params: p, k, layout } = this;
-    const lc = cfg.latentChannels;
-    if (latents.length !== N * lc * h * w) throw new EngineError('Internal', `taesd decode: latents hold ${latents.length} values, not [${N}, ${lc}, ${h}, ${w}]`);
-    checkPlanFits(this.plan(N, h, w), rt.limits, `Decoding ${h}x${w} latents to ${h * this.upscale}x${w * this.upscale} with TAESD`);
-    throwIfAborted(opts.signal, 'Decoding the preview');
-    const s = new Scratch(rt);
-    try {
-      const rec = rt.recorder({ label: 'taesd.decode' });
-      const c: VaeCtx = { rt, k, p, rec, s, groups: 1, eps: 0 };
-      const z = new Float32Array(latents.length);
-      for (let i = 0; i < z.length; i++) z[i] = Math.tanh(latents[i] / cfg.scalingFactor / 3) * 3;
-      const zin = await s.alloc(z.length, 'taesd.latents');
-      rt.device.queue.writeBuffer(zin, 0, z);
-      const H = h * this.upscale;
-      const W = w * this.upscale;
-      const img = cfg.outChannels * H * W;
-      const out = await s.alloc(N * img, 'taesd.image');
-      const C = cfg.channels[0];
-      for (let n = 0; n < N; n++) {
-        const zn = await s.t4(1, lc, h, w, `taesd.latents.${n}`);
-        rec.copy(zin, n * lc * h * w * 4, zn.buf, 0, lc * h * w * 4);
-        let x: T4 = await s.t4(1, C, h, w, 'decoder.layers.0');
-        need(c, 'conv3relu').encode(rec, { x: zn.buf, w: p.get('decoder.layers.0.weight'), bias: p.get('decoder.layers.0.bias'), out: x.buf, N: 1, Cin: lc, H: h, W: w, Cout: C });
-        s.free(zn);
-        for (let i = 0; i < layout.blocks.length; i++) {
-          for (const name of layout.blocks[i]) x = await tinyBlock(c, name, x);
-          if (i < layout.upConvs.length) x = await this.upsample(c, layout.upConvs[i], x);
-        }
-        const y = await convNamed(c, 'convOut', layout.convOut, x);
-        s.free(x);
-        rec.copy(y.buf, 0, out, n * img * 4, img * 4);
-        s.free(y);
-      }
-      need(c, 'scaleInPlace').encode(rec, { a: out, n: N * img, alpha: 2, beta: -1 });
-      const read = rec.read(out, 0, N * img * 4);
-      await rec.submit();
-      this.lastPeakBytes = s.peakBytes;
-      return new Float32Array(await read);
-    } finally {
-      s.release();
-    }
+    const C = cfg.channels[0];
+    const r = await runDecode(
+      { rt, ctx: { k, p, groups: 1, eps: 0 }, label: 'taesd.decode', what: ' with TAESD', latentChannels: cfg.latentChannels, outChannels: cfg.outChannels, upscale: this.upscale, plan: this.plan(N, h, w) },
+      latents,
+      N,
+      h,
+      w,
+      {
+        signal: opts.signal,
+        // tanh(x / 3) * 3 on the way in (the decoder's clamp), x * 2 - 1 on the way out.
+        pre: (v) => Math.tanh(v / cfg.scalingFactor / 3) * 3,
+        image: async (c, z) => {
+          let x: T4 = await c.s.t4(1, C, z.h, z.w, 'decoder.layers.0');
+          need(c, 'conv3relu').encode(c.rec, { x: z.buf, w: p.get('decoder.layers.0.weight'), bias: p.get('decoder.layers.0.bias'), out: x.buf, N: 1, Cin: z.c, H: z.h, W: z.w, Cout: C });
+          c.s.free(z);
+          for (let i = 0; i < layout.blocks.length; i++) {
+            for (const name of layout.blocks[i]) x = await tinyBlock(c, name, x);
+            if (i < layout.upConvs.length) x = await this.upsample(c, layout.upConvs[i], x);
+          }
+          const y = await convNamed(c, 'convOut', layout.convOut, x);
+          c.s.free(x);
+          return y;
+        },
+        post: (c, out, n) => need(c, 'scaleInPlace').encode(c.rec, { a: out, n, alpha: 2, beta: -1 }),
+      },
+    );
+    this.lastPeakBytes = r.peakBytes;
+    return r.pixels;
   }
 
   /** nn.Upsample(upscale, nearest), then the stage's bias-less 3x3 conv; consumes x. */
