@@ -106,12 +106,15 @@ export function imageActions(ctx: StoreCtx) {
     patchGen({ step: e.step + 1, total: e.total, stepMs: [...g.stepMs, e.ms], loading: null, ...(e.preview ? { preview: e.preview, previewApproximate: e.approximate ?? false } : {}) });
   };
 
-  const onProgress = (e: { stage: string; done: number; total: number }) => {
-    if (e.stage === 'upscaling') {
-      if (get().image.running) patch({ progress: { done: e.done, total: e.total } });
-    } else if (get().image.gen.running) {
-      patchGen({ loading: { stage: e.stage, done: e.done, total: e.total } });
-    }
+  // The calls this part started, so their progress events come here (by call id, not by guessing).
+  let genCall = -1;
+  let upscaleCall = -1;
+  /** Progress of an image call: 'progress' events whose callId is one of ours; false for others. */
+  const onProgress = (e: { callId: number; done: number; total: number; stage: string }): boolean => {
+    if (e.callId === upscaleCall) patch({ progress: { done: e.done, total: e.total } });
+    else if (e.callId === genCall) patchGen({ loading: { stage: e.stage, done: e.done, total: e.total } });
+    else return false;
+    return true;
   };
 
   const actions: Pick<SessionState, 'setUpscaleSource' | 'setUpscaleScale' | 'upscale' | 'cancelUpscale' | 'setImageGen' | 'generateImage' | 'cancelImage'> = {
@@ -128,7 +131,7 @@ export function imageActions(ctx: StoreCtx) {
       patchGen({ running: true, step: 0, total: g.steps, stepMs: [], preview: null, previewApproximate: false, loading: null, result: null });
       const req = imageRequest(g, ctx.assetUrl(EMOJI_MODEL_BASE), get().hubBase);
       try {
-        const result = await engine.call((api, id) => api.generateImage(id, req), {
+        const result = await engine.call((api, id) => ((genCall = id), api.generateImage(id, req)), {
           signal: genAbort.signal,
           what: 'Generating the image',
         });
@@ -163,7 +166,7 @@ export function imageActions(ctx: StoreCtx) {
       // Send a copy: the original stays on screen while the worker owns the transferred one.
       const copy = { ...image.source, data: image.source.data.slice() };
       try {
-        const result = await engine.call((api, id) => api.upscale(id, transferable({ image: copy, scale: image.scale, modelBase }, [copy.data.buffer])), {
+        const result = await engine.call((api, id) => ((upscaleCall = id), api.upscale(id, transferable({ image: copy, scale: image.scale, modelBase }, [copy.data.buffer]))), {
           signal: abort.signal,
           what: 'Upscaling',
         });

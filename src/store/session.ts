@@ -30,7 +30,7 @@ export function createSessionStore(
     // Filled in below, once the parts exist; events only arrive after the engine starts.
     let onProgress: ReturnType<typeof modelActions>['onProgress'] = () => {};
     let onToken: ReturnType<typeof generationActions>['onToken'] = () => {};
-    let onImageProgress: ReturnType<typeof imageActions>['onProgress'] = () => {};
+    let onImageProgress: ReturnType<typeof imageActions>['onProgress'] = () => false;
     let onImageStep: ReturnType<typeof imageActions>['onStep'] = () => {};
     const onEvent = (e: EngineEvent) => {
       switch (e.type) {
@@ -47,8 +47,7 @@ export function createSessionStore(
           set((s) => ({ status: 'lost', errors: [...s.errors, toUiError(EngineError.fromWire(e.error))] }));
           break;
         case 'progress':
-          if (get().image.running || get().image.gen.running) onImageProgress(e);
-          else onProgress(e);
+          if (!onImageProgress(e)) onProgress(e);
           break;
         case 'token':
           onToken(e);
