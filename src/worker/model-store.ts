@@ -7,6 +7,7 @@ import type { CachedModel } from '../engine/protocol';
 import { cancelledError, loadError } from '../formats/errors';
 import { statusError, urlName } from '../formats/source';
 import { fmtBytes } from '../util/format';
+import { serialized } from '../util/serial';
 
 export interface StoreWriter {
   write(chunk: Uint8Array): Promise<void>;
@@ -104,12 +105,7 @@ export async function opfsStore(): Promise<ModelStore | null> {
   };
   // Every read-modify-write of the index runs alone: a pipeline downloads several files at once,
   // and two commits interleaving would each drop the other's entry.
-  let chain: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn);
-    chain = run.catch(() => {});
-    return run;
-  };
+  const exclusive = serialized();
   const writeIndex = async (idx: IndexFile) => {
     const w = await (await dir.getFileHandle('index.json', { create: true })).createWritable();
     await w.write(JSON.stringify(idx));

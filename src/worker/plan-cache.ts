@@ -1,6 +1,7 @@
 // Tuned kernel plans kept between visits: one small JSON file in the Origin Private File System,
 // keyed by adapter identity and the weight types a plan covers. Without OPFS, plans live for the
 // session only.
+import { serialized } from '../util/serial';
 import { memoryPlanCache, type KernelPlan, type PlanCache } from '../perf/autotune';
 
 type PlanFile = Record<string, KernelPlan>;
@@ -18,21 +19,19 @@ export async function opfsPlanCache(): Promise<PlanCache> {
       return {};
     }
   };
-  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = serialized();
   return {
     async get(adapter, key) {
       return (await read())[`${adapter}\n${key}`] ?? null;
     },
     set(adapter, key, plan) {
-      const run = chain.then(async () => {
+      return exclusive(async () => {
         const all = await read();
         all[`${adapter}\n${key}`] = plan;
         const w = await (await root.getFileHandle('kernel-plans.json', { create: true })).createWritable();
         await w.write(JSON.stringify(all));
         await w.close();
       });
-      chain = run.catch(() => {});
-      return run;
     },
   };
 }
