@@ -29,11 +29,12 @@
 //     (exit 1) with the message. Page console warnings/errors go to stderr prefixed `[page]`.
 //   - BENCH_KEEP_OPEN=1 keeps the server up after the run: open the printed URL in a browser by hand
 //     (`/?run` runs the bench there, `/?run=a,b` with args).
-import { existsSync, createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { build } from 'vite';
+import { ISOLATION_HEADERS, launchChromium, sendFile } from './lib/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const name = process.argv[2] ?? 'kernels';
@@ -103,10 +104,6 @@ const ROUTES = [
   ['/assets/', join(root, '.cache/bench-assets')],
   ['/', webDir],
 ];
-const TYPES = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
-  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.map': 'application/json', '.txt': 'text/plain',
-};
 
 function resolveFile(pathname) {
   for (const [prefix, dir] of ROUTES) {
@@ -119,44 +116,19 @@ function resolveFile(pathname) {
 }
 
 function serve(req, res) {
-  const headers = {
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Embedder-Policy': 'require-corp',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'Cache-Control': 'no-store',
-  };
+  const headers = { ...ISOLATION_HEADERS, 'Cache-Control': 'no-store' };
   const pathname = new URL(req.url, 'http://x').pathname;
   if (pathname === '/favicon.ico') return res.writeHead(204, headers).end();
   const file = resolveFile(pathname);
   if (!file) return res.writeHead(403, headers).end('forbidden');
-  if (!existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end('not found');
-  const size = statSync(file).size;
-  headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
-  headers['Accept-Ranges'] = 'bytes';
-  const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  if (m && (m[1] || m[2])) {
-    // bytes=a-b, bytes=a- and the suffix form bytes=-n
-    const start = m[1] ? Number(m[1]) : Math.max(0, size - Number(m[2]));
-    const end = m[1] && m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
-    if (start >= size || start > end) return res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` }).end();
-    res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': end - start + 1 });
-    if (req.method === 'HEAD') return res.end();
-    return createReadStream(file, { start, end }).pipe(res);
-  }
-  res.writeHead(200, { ...headers, 'Content-Length': size });
-  if (req.method === 'HEAD') return res.end();
-  createReadStream(file).pipe(res);
+  sendFile(req, res, file, headers);
 }
 
 const server = createServer(serve);
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
 
-const { chromium } = await import('@playwright/test');
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 let code = 0;
 try {
   const page = await browser.newPage();

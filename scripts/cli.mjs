@@ -9,11 +9,12 @@
 // --json prints JSON lines: {"id","text"} per token as it is sampled ({"id","text","top"} with
 // --dump-logits K: the top-K [id, logit] pairs it was sampled from), then one final line with
 // "done": true, the ids, text, ttft_ms, prefill_tok_s, decode_tok_s, byte counts and the adapter.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { ISOLATION_HEADERS, launchChromium, sendFile } from './lib/serve.mjs';
 
 const USAGE = `usage: npm run cli -- generate --model <path|url> --prompt "..." [--chat] [--max-tokens N]
   [--temperature T] [--top-k K] [--top-p P] [--min-p M] [--repeat-penalty R] [--seed S]
@@ -71,32 +72,15 @@ const isUrl = /^https?:\/\//.test(a.model);
 const modelPath = isUrl ? null : resolve(a.model);
 if (modelPath && !existsSync(modelPath)) fail(`no such file: ${modelPath}`);
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml' };
-
 /** Serve dist/ (cross-origin isolated, as the app is) and the local model with Range support. */
 function serve(req, res) {
   const url = new URL(req.url, 'http://x');
-  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+  const headers = ISOLATION_HEADERS;
   let file;
   if (modelPath && url.pathname === `/__model/${encodeURIComponent(basename(modelPath))}`) file = modelPath;
   else file = join(dist, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname));
   if (!file.startsWith(dist) && file !== modelPath) return res.writeHead(403).end();
-  if (!existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end('not found');
-  const size = statSync(file).size;
-  headers['Content-Type'] = TYPES[extname(file)] ?? 'application/octet-stream';
-  headers['Accept-Ranges'] = 'bytes';
-  const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-  if (m) {
-    const start = Number(m[1]);
-    const end = Math.min(m[2] ? Number(m[2]) : size - 1, size - 1);
-    if (start >= size) return res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` }).end();
-    res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': end - start + 1 });
-    if (req.method === 'HEAD') return res.end();
-    return createReadStream(file, { start, end }).pipe(res);
-  }
-  res.writeHead(200, { ...headers, 'Content-Length': size });
-  if (req.method === 'HEAD') return res.end();
-  createReadStream(file).pipe(res);
+  sendFile(req, res, file, headers);
 }
 
 const server = createServer(serve);
@@ -104,11 +88,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;
 const modelUrl = isUrl ? a.model : `${base}/__model/${encodeURIComponent(basename(modelPath))}`;
 
-const { chromium } = await import('@playwright/test');
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 let code = 0;
 try {
   const page = await browser.newPage();
