@@ -34,6 +34,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from fixtures import randomize  # noqa: E402  (norm gains near 1, biases 0.2, weights 1/sqrt(fan_in))
+
 
 # ---------------------------------------------------------------- AutoencoderKL decoder
 
@@ -234,21 +236,6 @@ TINY_DEFAULTS = {
 
 
 # ---------------------------------------------------------------- random tiny models
-
-def randomize(module, g):
-    """Weights that make every parameter matter: norm gains near 1 (not 1), non-zero biases, matrices
-    ~ gain / sqrt(fan_in) (conv weights of ReLU nets get sqrt(2) so activations keep their scale)."""
-    for name, p in module.named_parameters():
-        with torch.no_grad():
-            if p.dim() == 1 and (".norm" in name or "group_norm" in name or "conv_norm_out" in name) and name.endswith("weight"):
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
-            elif p.dim() == 1:
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-            else:
-                fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
-    return module
-
 
 def build_tiny_vae(seed, **config):
     """A random AutoencoderKL decode path; `config` is a diffusers vae/config.json (defaults as diffusers)."""
