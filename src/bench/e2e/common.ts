@@ -1,7 +1,7 @@
 // What every peer of the end-to-end LLM bench returns, and the small pieces they share: one
 // greedy generation (a prefill of the prompt that yields the first token, then one decode step per
 // further token) timed the same way for every engine.
-import type { GpuCalls } from './gpu-calls';
+import { callsSince, gpuCalls, type GpuCalls } from './gpu-calls';
 
 export interface GenerationSpec {
   /** Prompt token ids (BOS first where the model wants it); the same for every peer. */
@@ -28,6 +28,28 @@ export interface GenerationTiming {
   /** GPU calls during the prefill and during all decode steps (absent for CPU peers). */
   prefillCalls?: GpuCalls;
   decodeCalls?: GpuCalls;
+}
+
+/**
+ * The timed greedy run every WebGPU engine shares: `prefill` the prompt (to the first token id on the
+ * host), then `decodeSteps` single-token `step`s, counting the WebGPU calls of each phase.
+ */
+export async function timedGreedy(prompt: number[], decodeSteps: number, prefill: () => Promise<number>, step: (id: number, pos: number) => Promise<number>): Promise<GenerationTiming> {
+  const c0 = gpuCalls();
+  const ts = performance.now();
+  let id = await prefill();
+  const ttftMs = performance.now() - ts;
+  const prefillCalls = callsSince(c0);
+  const tokens = [id];
+  const stepMs: number[] = [];
+  const c1 = gpuCalls();
+  for (let s = 0; s < decodeSteps; s++) {
+    const t = performance.now();
+    id = await step(id, prompt.length + s);
+    stepMs.push(performance.now() - t);
+    tokens.push(id);
+  }
+  return { ttftMs, stepMs, tokens, prefillCalls, decodeCalls: callsSince(c1) };
 }
 
 /** A loaded engine, ready to run the same generation again and again. */

@@ -8,8 +8,7 @@
 // (preferredOutputLocation 'gpu-buffer') and are fed back as the next step's past_key_values.*;
 // only the last token's logits ([1, vocab], 16 KB here) come back to the CPU for the argmax.
 import type * as OrtModule from 'onnxruntime-web';
-import { argmax, type GenerationSpec, type GenerationTiming, type Runner } from './common';
-import { callsSince, gpuCalls } from './gpu-calls';
+import { argmax, timedGreedy, type GenerationSpec, type GenerationTiming, type Runner } from './common';
 
 type Ort = typeof OrtModule;
 type Tensor = OrtModule.Tensor;
@@ -86,21 +85,7 @@ export async function loadOrtRunner(variant: OrtVariant, onnx: Uint8Array, meta:
       };
       try {
         const p = spec.prompt;
-        const c0 = gpuCalls();
-        const ts = performance.now();
-        let id = await step(p, 0);
-        const ttftMs = performance.now() - ts;
-        const prefillCalls = callsSince(c0);
-        const tokens = [id];
-        const stepMs: number[] = [];
-        const c1 = gpuCalls();
-        for (let s = 0; s < decodeSteps; s++) {
-          const t = performance.now();
-          id = await step([id], p.length + s);
-          stepMs.push(performance.now() - t);
-          tokens.push(id);
-        }
-        return { ttftMs, stepMs, tokens, prefillCalls, decodeCalls: callsSince(c1) };
+        return await timedGreedy(p, decodeSteps, () => step(p, 0), (id, pos) => step([id], pos));
       } finally {
         if (onGpu) for (const t of past) t.dispose();
       }

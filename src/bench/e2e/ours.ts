@@ -11,8 +11,7 @@ import { LlamaModel } from '../../models/llama/model';
 import { loadLlamaWeights, releaseLlamaWeights } from '../../models/llama/weights';
 import { decodeWeightBytes } from '../../perf/roofline';
 import type { GpuRuntime } from '../../runtime/runtime';
-import type { GenerationSpec, GenerationTiming, Runner } from './common';
-import { callsSince, gpuCalls } from './gpu-calls';
+import { timedGreedy, type GenerationSpec, type GenerationTiming, type Runner } from './common';
 
 export async function loadOurs(rt: GpuRuntime, gguf: Uint8Array, spec: GenerationSpec): Promise<Runner> {
   const t0 = performance.now();
@@ -55,26 +54,17 @@ export async function loadOurs(rt: GpuRuntime, gguf: Uint8Array, spec: Generatio
     decode: (ids) => tokenizer.decode(ids),
 
     async generate(decodeSteps: number): Promise<GenerationTiming> {
-      const c0 = gpuCalls();
-      const ts = performance.now();
-      let id = -1;
-      for (let i = 0; i < p.length; i += m.chunk) {
-        const part = p.slice(i, i + m.chunk);
-        id = (await step(part, i, i + part.length === p.length)).id;
-      }
-      const ttftMs = performance.now() - ts;
-      const prefillCalls = callsSince(c0);
-      const tokens = [id];
-      const stepMs: number[] = [];
-      const c1 = gpuCalls();
-      for (let s = 0; s < decodeSteps; s++) {
-        const t = performance.now();
-        id = (await step([id], p.length + s, true)).id;
-        stepMs.push(performance.now() - t);
-        tokens.push(id);
-      }
-      lastToken = id;
-      return { ttftMs, stepMs, tokens, prefillCalls, decodeCalls: callsSince(c1) };
+      const prefill = async () => {
+        let id = -1;
+        for (let i = 0; i < p.length; i += m.chunk) {
+          const part = p.slice(i, i + m.chunk);
+          id = (await step(part, i, i + part.length === p.length)).id;
+        }
+        return id;
+      };
+      const r = await timedGreedy(p, decodeSteps, prefill, async (id, pos) => (await step([id], pos, true)).id);
+      lastToken = r.tokens[r.tokens.length - 1];
+      return r;
     },
 
     // One more decode step with every dispatch timed on the GPU: how much of a token's wall time
