@@ -194,7 +194,7 @@ export class ImageHost {
     return {
       image: toRgba(r.image, height, width),
       prompt: req.prompt,
-      tokenIds: model.tokenizer.encode(req.prompt),
+      tokenIds: r.tokenIds,
       stepMs: r.stepMs,
       loadMs: fresh ? loadMs : 0,
       model: model.label,

@@ -143,6 +143,8 @@ export interface SdResult {
   decodeMs: number;
   timesteps: number[];
   sampler: SamplerKind;
+  /** The prompt's CLIP ids (padded to the model's length). */
+  tokenIds: number[];
 }
 
 /** Without TAESD: the latent's first three channels as RGB, each scaled by its largest magnitude. */
@@ -198,5 +200,5 @@ export async function generateSd(rt: GpuRuntime, m: SdModel, r: SdRequest): Prom
   throwIfAborted(r.signal, 'Generating the image');
   const d0 = performance.now();
   const image = r.decoder === 'taesd' && m.taesd ? await m.taesd.decode(res.sample, 1, lh, lw) : await m.vae.decode(res.sample, 1, lh, lw);
-  return { image, width: r.width, height: r.height, stepMs: res.stepMs, textMs, decodeMs: performance.now() - d0, timesteps: res.timesteps, sampler: scheduler.kind };
+  return { image, width: r.width, height: r.height, stepMs: res.stepMs, textMs, decodeMs: performance.now() - d0, timesteps: res.timesteps, sampler: scheduler.kind, tokenIds: ids[ids.length - 1] };
 }
