@@ -2,40 +2,21 @@
 // tiny random decoders with odd sizes, each decoded image within the fixture's stated tolerance
 // (|y - ref| <= atol + rtol |ref|); its config parsing, named load errors, and the memory plan
 // held to what a decode really allocated.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareAllClose, describeClose } from '../../kernels/check/allclose';
-import { parseSafetensors, readTensorF32 } from '../../formats/safetensors/parse';
 import { writeSafetensors } from '../../formats/safetensors/write';
-import { bufferSource } from '../../formats/source';
 import type { DenseWeightType } from '../../kernels/weights';
+import { parseSafetensors, readTensorF32 } from '../../formats/safetensors/parse';
+import { bufferSource } from '../../formats/source';
 import { nodeSubstrates } from '../../test/node-gpu';
+import { caseOf, file, spec, src, tensor, type VaeFixtureCase as Case } from './testing';
 import { GpuRuntime } from '../../runtime/runtime';
 import { Params } from '../unet/params';
 import { attentionTileRows, checkPlanFits } from './blocks';
 import { isVaeDecoderTensor, readVaeConfig } from './config';
 import { VaeDecoder, vaeDecodePlan, vaeUpscale } from './decoder';
 
-interface Case {
-  name: string;
-  class: string;
-  config: Record<string, unknown>;
-  param_prefix: string;
-  attention_naming: 'new' | 'old' | null;
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
-  shapes: Record<string, number[]>;
-  atol: number;
-  rtol: number;
-}
-
-const DIR = 'training/fixtures/diffusion';
-const spec = JSON.parse(readFileSync(`${DIR}/vae.json`, 'utf8')) as { cases: Case[] };
-const src = bufferSource(new Uint8Array(readFileSync(`${DIR}/vae.safetensors`)), 'vae.safetensors');
-const file = await parseSafetensors(src);
-const tensor = (name: string) => readTensorF32(src, file.tensors.get(name)!);
 const klCases = spec.cases.filter((c) => c.class === 'AutoencoderKL');
-const caseOf = (name: string) => spec.cases.find((c) => c.name === name)!;
 
 /** diffusers' vae/config.json of stable-diffusion-v1-5 (SD 2.x's differs only in sample_size). */
 const SD15 = {

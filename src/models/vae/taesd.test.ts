@@ -2,36 +2,18 @@
 // a tiny random decoder with the real layout (4 stages, bias-less convs after the upsamplers),
 // one AutoencoderTinyBlock with a 1x1 skip conv, the config parser, named load errors, and the
 // memory plan held to what a decode really allocated.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareAllClose, describeClose } from '../../kernels/check/allclose';
-import { parseSafetensors, readTensorF32 } from '../../formats/safetensors/parse';
 import { writeSafetensors, type TensorToWrite } from '../../formats/safetensors/write';
+import { parseSafetensors, readTensorF32 } from '../../formats/safetensors/parse';
 import { bufferSource } from '../../formats/source';
 import { nodeSubstrates } from '../../test/node-gpu';
+import { caseOf, file, src, tensor, type VaeFixtureCase as Case } from './testing';
 import { Params } from '../unet/params';
 import { Scratch, tinyBlock, vaeKernels, type VaeCtx } from './blocks';
 import { isTaesdDecoderTensor, readTaesdConfig } from './config';
 import { TaesdDecoder, taesdDecodePlan, taesdLayout, taesdUpscale } from './taesd';
 
-interface Case {
-  name: string;
-  class: string;
-  config: Record<string, unknown>;
-  param_prefix: string;
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
-  shapes: Record<string, number[]>;
-  atol: number;
-  rtol: number;
-}
-
-const DIR = 'training/fixtures/diffusion';
-const spec = JSON.parse(readFileSync(`${DIR}/vae.json`, 'utf8')) as { cases: Case[] };
-const src = bufferSource(new Uint8Array(readFileSync(`${DIR}/vae.safetensors`)), 'vae.safetensors');
-const file = await parseSafetensors(src);
-const tensor = (name: string) => readTensorF32(src, file.tensors.get(name)!);
-const caseOf = (name: string) => spec.cases.find((c) => c.name === name)!;
 
 /** madebyollin/taesd's config.json. */
 const TAESD = {
